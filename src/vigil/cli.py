@@ -1,0 +1,194 @@
+"""The `vigil` command. Each capability mounts its own sub-command through the `vigil_cli` hook."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from vigil.clikit import (
+    DEFAULT_DATA,
+    EXIT_ERROR,
+    DataDir,
+    console,
+    err_console,
+    handle_errors,
+    open_deployment,
+    print_json_lines,
+    settings_for,
+)
+from vigil.core.access import Role
+from vigil.core.config import load_province, write_secret
+from vigil.core.errors import ConfigError
+from vigil.core.severity import Severity
+from vigil.plugins import plugin_manager
+
+app = typer.Typer(help="Vigil: election security operations.", no_args_is_help=True)
+user_app = typer.Typer(help="Officer accounts.", no_args_is_help=True)
+findings_app = typer.Typer(help="Findings from every capability.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(findings_app, name="findings")
+
+
+@app.command()
+@handle_errors
+def init(data: DataDir = DEFAULT_DATA) -> None:
+    """Create a data directory: a commented vigil.toml to edit, a secret key, the database."""
+    data.mkdir(parents=True, exist_ok=True)
+    config = data / "vigil.toml"
+    if config.exists():
+        console.print(f"{config} exists; leaving it as it is")
+    else:
+        template = resources.files("vigil.core").joinpath("vigil.example.toml")
+        with resources.as_file(template) as src:
+            shutil.copyfile(src, config)
+        console.print(f"wrote {config}: edit the province, units and calendar")
+    write_secret(data)
+    load_province(config)
+    dep = open_deployment(data)
+    from vigil.store.units import sync_units
+
+    with dep.store.session() as session:
+        sync_units(session, dep.units)
+    console.print(f"database ready at {dep.settings.db_url}")
+
+
+@app.command()
+@handle_errors
+def detect(
+    data: DataDir = DEFAULT_DATA,
+    capability: Annotated[list[str] | None, typer.Option(help="Only these capabilities.")] = None,
+) -> None:
+    """Run every capability's detectors over what is stored and record the findings."""
+    from vigil.detection import run_detectors
+
+    dep = open_deployment(data)
+    with console.status("detecting…") as status:
+        runs = run_detectors(dep, set(capability or []), lambda c: status.update(f"detecting: {c}"))
+    table = Table("capability", "new", "updated", "unchanged", "seconds", "error")
+    for run in runs:
+        r = run.result
+        table.add_row(run.capability, str(r.created), str(r.updated), str(r.unchanged), f"{run.seconds:.2f}", run.error or "")
+    console.print(table)
+    if any(run.error for run in runs):
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+@handle_errors
+def serve(
+    data: DataDir = DEFAULT_DATA,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the dashboard and the JSON API."""
+    import uvicorn
+
+    from vigil.web.app import create_app
+
+    settings = settings_for(data)
+    console.print(f"Vigil at http://{host}:{port}  (Ctrl-C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@user_app.command("add")
+@handle_errors
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="Role of the officer.")],
+    unit: Annotated[str, typer.Option(help="Code of the officer's unit.")],
+    data: DataDir = DEFAULT_DATA,
+    full_name: Annotated[str, typer.Option(help="Full name.")] = "",
+    lang: Annotated[str, typer.Option(help="Interface language: vi or en.")] = "vi",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="VIGIL_NEW_PASSWORD")
+    ] = "",
+) -> None:
+    """Add an officer account (the password is asked for, or read from VIGIL_NEW_PASSWORD)."""
+    from vigil.store.audit import audit
+    from vigil.store.users import create_user
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        user = create_user(session, dep.units, username, password, role, unit, full_name, lang)
+        audit(session, dep.system("cli"), "user.create", f"user:{user.username}", {"role": user.role, "unit": unit})
+    console.print(f"added {username} ({role.value}, {unit})")
+
+
+@user_app.command("list")
+@handle_errors
+def user_list(data: DataDir = DEFAULT_DATA) -> None:
+    """List officer accounts."""
+    from sqlalchemy import select
+
+    from vigil.store.models import User
+
+    dep = open_deployment(data)
+    table = Table("username", "name", "role", "unit", "lang", "active")
+    with dep.store.reader() as session:
+        for u in session.scalars(select(User).order_by(User.unit, User.username)):
+            table.add_row(u.username, u.full_name, u.role, u.unit, u.lang, "yes" if u.active else "no")
+    console.print(table)
+
+
+@findings_app.command("list")
+@handle_errors
+def findings_list(
+    data: DataDir = DEFAULT_DATA,
+    capability: Annotated[str | None, typer.Option(help="Only this capability.")] = None,
+    severity: Annotated[str | None, typer.Option(help="At least this severity.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only this unit.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List findings, most severe and newest first."""
+    from vigil.store.findings import finding_dict, list_findings
+
+    dep = open_deployment(data)
+    with dep.store.reader() as session:
+        rows = list_findings(
+            session,
+            capability=capability,
+            min_severity=int(Severity.parse(severity)) if severity else None,
+            status=status,
+            unit=unit,
+            limit=limit,
+        )
+        dicts = [finding_dict(r) for r in rows]
+    if as_json:
+        print_json_lines(dicts)
+        return
+    table = Table("id", "severity", "capability", "rule", "unit", "subject", "count", "status", "last seen")
+    for d in dicts:
+        table.add_row(
+            str(d["id"]), d["severity"], d["capability"], d["rule"][:40], d["unit"], d["subject"][:40],
+            str(d["count"]), d["status"], d["last_seen"][:16],
+        )
+    console.print(table)
+    console.print(f"{len(dicts)} findings; by severity: {dict(Counter(d['severity'] for d in dicts))}")
+
+
+_mounted: list[bool] = []
+
+
+def build_cli() -> typer.Typer:
+    """The root command with every capability's sub-commands mounted (once)."""
+    if not _mounted:
+        plugin_manager().hook.vigil_cli(app=app)
+        _mounted.append(True)
+    return app
+
+
+def main() -> None:
+    try:
+        cli = build_cli()
+    except ConfigError as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        raise SystemExit(EXIT_ERROR) from e
+    cli()

@@ -1,0 +1,1 @@
+"""Shared vocabulary of every capability: units, calendar, findings, severity, errors."""

@@ -1,0 +1,1 @@
+"""Bulk datasets as Parquet under the data directory, queried through one small engine interface."""

@@ -1,0 +1,56 @@
+"""DuckDB, the embedded default engine of the lake."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from vigil.core.errors import LakeError
+from vigil.lake.engine import LakeEngine
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _quote_list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
+class DuckDBEngine(LakeEngine):
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+        self.conn = duckdb.connect(":memory:")
+        if threads:
+            self.conn.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.conn.execute("SET memory_limit = $m", {"m": memory_limit})
+
+    def register(self, view: str, files: list[str]) -> None:
+        if not _IDENT.match(view):
+            raise LakeError(f"bad view name {view!r}")
+        if not files:
+            self.conn.execute(f"DROP VIEW IF EXISTS {view}")
+            return
+        self.conn.execute(
+            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({_quote_list(files)}, "
+            "union_by_name = true, hive_partitioning = false)"
+        )
+
+    def register_arrow(self, view: str, table: pa.Table) -> None:
+        if not _IDENT.match(view):
+            raise LakeError(f"bad view name {view!r}")
+        self.conn.register(view, table)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        try:
+            result = self.conn.execute(sql, dict(params) if params else None)
+            return result.to_arrow_table()
+        except duckdb.Error as e:
+            raise LakeError(f"query failed: {e}") from e
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,45 @@
+"""The engine seam: domain code writes SQL once; DuckDB or Spark runs it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+
+
+class LakeEngine(ABC):
+    """Runs SQL over datasets registered as views. Parameters are named: `$name` in the SQL."""
+
+    name: str
+
+    @abstractmethod
+    def register(self, view: str, files: list[str]) -> None:
+        """Make `view` a relation over the given Parquet files (empty list: drop the view)."""
+
+    @abstractmethod
+    def register_arrow(self, view: str, table: pa.Table) -> None:
+        """Make an in-memory Arrow table queryable as `view`."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run `sql` and return the whole result as Arrow."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def open_engine(name: str, **options: Any) -> LakeEngine:
+    """The engine by name; optional engines are imported only when asked for."""
+    if name == "duckdb":
+        from vigil.lake.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(**options)
+    if name == "spark":
+        from vigil.lake.spark_engine import SparkEngine
+
+        return SparkEngine(**options)
+    from vigil.core.errors import ConfigError
+
+    raise ConfigError(f"unknown lake engine {name!r}: choose duckdb or spark")

@@ -1,0 +1,227 @@
+"""Writes findings with fingerprint dedupe: a repeat updates one row, never adds a second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from vigil.core.clock import utcnow
+from vigil.core.finding import Finding, FindingStatus
+from vigil.store.models import FindingOccurrence, FindingRow
+
+BATCH = 2000
+
+
+@dataclass
+class RecordResult:
+    """What one call to `record_findings` changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def __iadd__(self, other: RecordResult) -> RecordResult:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.ids.update(other.ids)
+        return self
+
+
+@dataclass
+class _Pending:
+    finding: Finding
+    keys: dict[str, datetime]
+    first: datetime
+    last: datetime
+
+
+def _chunks(items: Iterable[Finding], size: int) -> Iterator[list[Finding]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _insert(session: Session, table: Table) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def record_findings(session: Session, findings: Iterable[Finding]) -> RecordResult:
+    """Store findings; counts are distinct occurrence keys, so re-running is a no-op."""
+    result = RecordResult()
+    for chunk in _chunks(findings, BATCH):
+        result += _record_batch(session, chunk)
+    return result
+
+
+def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
+    pending: dict[str, _Pending] = {}
+    for f in batch:
+        fp = f.fingerprint
+        p = pending.get(fp)
+        if p is None:
+            p = pending[fp] = _Pending(f, {}, f.observed_at, f.observed_at)
+        else:
+            p.first = min(p.first, f.observed_at)
+            if f.observed_at >= p.last:
+                p.finding, p.last = f, f.observed_at
+        for key in f.occurrences:
+            p.keys.setdefault(key, f.observed_at)
+
+    now = utcnow()
+    findings = FindingRow.__table__
+    rows = [
+        {
+            "fingerprint": fp,
+            "capability": p.finding.capability,
+            "rule": p.finding.rule,
+            "severity": int(p.finding.severity),
+            "unit": p.finding.unit,
+            "subject": p.finding.subject[:500],
+            "title": p.finding.title[:500],
+            "title_vi": p.finding.title_vi[:500],
+            "evidence": p.finding.evidence,
+            "first_seen": p.first,
+            "last_seen": p.first,
+            "count": 0,
+            "status": FindingStatus.NEW.value,
+            "status_reason": "",
+            "updated_at": now,
+        }
+        for fp, p in pending.items()
+    ]
+    insert = _insert(session, findings)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["fingerprint"]), rows)
+    id_rows = session.execute(
+        select(FindingRow.id, FindingRow.fingerprint, FindingRow.count).where(
+            FindingRow.fingerprint.in_(list(pending))
+        )
+    ).all()
+    ids = {fp: fid for fid, fp, _ in id_rows}
+    was_new = {fp for _, fp, count in id_rows if count == 0}
+
+    occurrences = FindingOccurrence.__table__
+    occ_rows = [
+        {"finding_id": ids[fp], "key": key, "seen_at": seen}
+        for fp, p in pending.items()
+        for key, seen in p.keys.items()
+    ]
+    added: dict[int, tuple[int, datetime]] = {}
+    occ_insert = (
+        _insert(session, occurrences)
+        .on_conflict_do_nothing(index_elements=["finding_id", "key"])
+        .returning(occurrences.c.finding_id, occurrences.c.seen_at)
+    )
+    for start in range(0, len(occ_rows), 500):
+        for fid, seen in session.execute(occ_insert, occ_rows[start : start + 500]):
+            n, last = added.get(fid, (0, seen))
+            added[fid] = (n + 1, max(last, seen))
+
+    result = RecordResult(ids=ids)
+    updates = []
+    for fp, p in pending.items():
+        fid = ids[fp]
+        if fid not in added:
+            result.unchanged += 1
+            continue
+        n, last = added[fid]
+        if fp in was_new:
+            result.created += 1
+        else:
+            result.updated += 1
+        updates.append(
+            {
+                "b_id": fid,
+                "b_n": n,
+                "b_last": last,
+                "b_severity": int(p.finding.severity),
+                "b_evidence": p.finding.evidence,
+                "b_title": p.finding.title[:500],
+                "b_title_vi": p.finding.title_vi[:500],
+                "b_now": now,
+            }
+        )
+    if updates:
+        session.execute(_UPDATE, updates)
+    return result
+
+
+_T = FindingRow.__table__
+# A resolved finding that happens again needs eyes again; a false positive stays suppressed.
+_UPDATE = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        count=_T.c.count + bindparam("b_n"),
+        last_seen=case(
+            (_T.c.last_seen < bindparam("b_last"), bindparam("b_last")), else_=_T.c.last_seen
+        ),
+        severity=bindparam("b_severity"),
+        evidence=bindparam("b_evidence"),
+        title=bindparam("b_title"),
+        title_vi=bindparam("b_title_vi"),
+        status=func.coalesce(
+            func.nullif(_T.c.status, FindingStatus.RESOLVED.value), FindingStatus.NEW.value
+        ),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def finding_dict(row: FindingRow) -> dict[str, Any]:
+    """The public shape of a finding (CLI --json, API): scripts rely on these keys."""
+    from vigil.core.severity import Severity
+
+    return {
+        "id": row.id,
+        "fingerprint": row.fingerprint,
+        "capability": row.capability,
+        "rule": row.rule,
+        "severity": Severity(row.severity).label,
+        "unit": row.unit,
+        "subject": row.subject,
+        "title": row.title,
+        "title_vi": row.title_vi,
+        "count": row.count,
+        "first_seen": row.first_seen.isoformat(),
+        "last_seen": row.last_seen.isoformat(),
+        "status": row.status,
+        "case": row.case_id,
+        "evidence": row.evidence,
+    }
+
+
+def list_findings(
+    session: Session,
+    *,
+    scope: frozenset[str] | None = None,
+    capability: str | None = None,
+    min_severity: int | None = None,
+    status: str | None = None,
+    unit: str | None = None,
+    limit: int | None = None,
+) -> list[FindingRow]:
+    q = select(FindingRow).order_by(FindingRow.severity.desc(), FindingRow.last_seen.desc(), FindingRow.id)
+    if scope is not None:
+        q = q.where(FindingRow.unit.in_(sorted(scope)))
+    if capability:
+        q = q.where(FindingRow.capability == capability)
+    if min_severity:
+        q = q.where(FindingRow.severity >= min_severity)
+    if status:
+        q = q.where(FindingRow.status == status)
+    if unit:
+        q = q.where(FindingRow.unit == unit)
+    if limit:
+        q = q.limit(limit)
+    return list(session.scalars(q))

@@ -1,0 +1,140 @@
+"""Fixtures: a small province, a fresh store per test (SQLite, or PostgreSQL where asked)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from vigil.core.config import Settings, write_secret
+from vigil.deployment import Deployment
+from vigil.store.units import sync_units
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+TEST_PROVINCE = """
+[province]
+code = "P01"
+name_vi = "Tỉnh Thử"
+name_en = "Test Province"
+
+[[units]]
+code = "D01"
+kind = "department"
+name_vi = "Sở Thông tin và Truyền thông"
+name_en = "Department of Information and Communications"
+
+[[units]]
+code = "C01"
+kind = "commune"
+name_vi = "Xã Hòa An"
+name_en = "Hoa An Commune"
+
+[[units]]
+code = "C01-POL"
+kind = "commune_police"
+parent = "C01"
+name_vi = "Công an xã Hòa An"
+name_en = "Hoa An Commune Police"
+
+[[units]]
+code = "C02"
+kind = "commune"
+name_vi = "Xã Phú Lộc"
+name_en = "Phu Loc Commune"
+
+[calendar]
+name = "Bầu cử thử"
+voting_day = 2026-03-15T07:00:00+07:00
+
+[calendar.phases.before]
+starts = 2026-01-01T00:00:00+07:00
+ends = 2026-03-14T00:00:00+07:00
+alert_threshold = "medium"
+response_hours = { critical = 2, high = 8, medium = 48, low = 168 }
+
+[calendar.phases.during]
+starts = 2026-03-14T00:00:00+07:00
+ends = 2026-03-17T00:00:00+07:00
+alert_threshold = "low"
+response_hours = { critical = 0.5, high = 1, medium = 4, low = 24 }
+
+[calendar.phases.after]
+starts = 2026-03-17T00:00:00+07:00
+ends = 2026-06-30T00:00:00+07:00
+alert_threshold = "high"
+response_hours = { critical = 4, high = 24, medium = 72, low = 336 }
+"""
+
+#: A moment in the "before" phase; tests pass it as the deployment clock.
+BEFORE = datetime(2026, 2, 1, 3, 0, 0)
+DURING = datetime(2026, 3, 15, 3, 0, 0)
+
+
+def shared_data(*parts: str) -> Path:
+    """A folder of ../shared/data, or skip the test saying which one is missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference data {path} is absent (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    from tests.pgserver import PostgresServer
+
+    try:
+        server = PostgresServer()
+        server.start()
+    except (RuntimeError, OSError) as e:
+        pytest.skip(f"cannot start a throwaway PostgreSQL: {e}")
+    yield server
+    server.stop()
+
+
+_db_counter = itertools.count()
+
+
+def _make_deployment(tmp_path: Path, url: str | None, clock: datetime | None) -> Deployment:
+    data = tmp_path / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "vigil.toml").write_text(TEST_PROVINCE, encoding="utf-8")
+    write_secret(data)
+    settings = Settings(data=data, database_url=url, demo=True, cookie_secure=False)
+    dep = Deployment.open(settings, clock=clock)
+    with dep.store.session() as session:
+        sync_units(session, dep.units)
+    return dep
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None means the default SQLite file in the data directory."""
+    if backend == "sqlite":
+        return None
+    server = request.getfixturevalue("pg_server")
+    return str(server.create_database(f"t{next(_db_counter)}"))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    """A fresh SQLite deployment of the test province, clock in the 'before' phase."""
+    dep = _make_deployment(tmp_path, None, BEFORE)
+    yield dep
+    dep.close()
+
+
+@pytest.fixture
+def any_deployment(tmp_path: Path, store_url: str | None) -> Iterator[Deployment]:
+    """The same deployment on every store backend: SQLite and PostgreSQL."""
+    dep = _make_deployment(tmp_path, store_url, BEFORE)
+    yield dep
+    dep.close()
