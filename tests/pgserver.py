@@ -31,7 +31,9 @@ class PostgresServer:
     def __init__(self) -> None:
         initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
         if not initdb or not pg_ctl:
-            raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+            raise RuntimeError(
+                "PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+            )
         self.initdb, self.pg_ctl = initdb, pg_ctl
         self.tmp = Path(tempfile.mkdtemp(prefix="vigil-pg-"))
         self.datadir = self.tmp / "data"
@@ -50,9 +52,32 @@ class PostgresServer:
         subprocess.run([*self.prefix, *args], check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
-        self._run(self.initdb, "-D", str(self.datadir), "-U", "vigil", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
-        opts = f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        self._run(self.pg_ctl, "-D", str(self.datadir), "-l", str(self.tmp / "log"), "-o", opts, "-w", "start")
+        self._run(
+            self.initdb,
+            "-D",
+            str(self.datadir),
+            "-U",
+            "vigil",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        opts = (
+            f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            self.pg_ctl,
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.tmp / "log"),
+            "-o",
+            opts,
+            "-w",
+            "start",
+        )
         deadline = time.time() + 30
         while time.time() < deadline:
             try:

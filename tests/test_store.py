@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from tests.conftest import BEFORE
 from vigil.core.finding import Finding, FindingStatus
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
@@ -17,7 +18,6 @@ from vigil.store.audit import audit, verify_chain
 from vigil.store.findings import list_findings, record_findings
 from vigil.store.models import AuditEntry, FindingOccurrence, FindingRow
 from vigil.store.schema import load_models, migrate, pending_heads
-from tests.conftest import BEFORE
 
 
 def _finding(keys: tuple[str, ...], at_offset: int = 0, subject: str = "ws-01") -> Finding:
@@ -68,7 +68,12 @@ def test_late_old_occurrence_does_not_move_last_seen_back(any_deployment: Deploy
 
 
 def test_one_batch_with_duplicates_counts_distinct_keys(any_deployment: Deployment) -> None:
-    batch = [_finding(("k",)), _finding(("k",)), _finding(("k2",)), _finding(("x",), subject="ws-02")]
+    batch = [
+        _finding(("k",)),
+        _finding(("k",)),
+        _finding(("k2",)),
+        _finding(("x",), subject="ws-02"),
+    ]
     with any_deployment.store.session() as s:
         result = record_findings(s, batch)
     assert result.created == 2
@@ -105,7 +110,9 @@ def test_list_findings_scope_and_order(any_deployment: Deployment) -> None:
         )
     with any_deployment.store.reader() as s:
         everything = [r.title for r in list_findings(s)]
-        scoped = [r.title for r in list_findings(s, scope=frozenset(any_deployment.units.subtree("C01")))]
+        scoped = [
+            r.title for r in list_findings(s, scope=frozenset(any_deployment.units.subtree("C01")))
+        ]
     assert everything == ["critical one", "high one", "low one"]
     assert scoped == ["high one", "low one"]
 

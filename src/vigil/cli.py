@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -73,7 +72,14 @@ def detect(
     table = Table("capability", "new", "updated", "unchanged", "seconds", "error")
     for run in runs:
         r = run.result
-        table.add_row(run.capability, str(r.created), str(r.updated), str(r.unchanged), f"{run.seconds:.2f}", run.error or "")
+        table.add_row(
+            run.capability,
+            str(r.created),
+            str(r.updated),
+            str(r.unchanged),
+            f"{run.seconds:.2f}",
+            run.error or "",
+        )
     console.print(table)
     if any(run.error for run in runs):
         raise typer.Exit(EXIT_ERROR)
@@ -106,7 +112,10 @@ def user_add(
     full_name: Annotated[str, typer.Option(help="Full name.")] = "",
     lang: Annotated[str, typer.Option(help="Interface language: vi or en.")] = "vi",
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="VIGIL_NEW_PASSWORD")
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="VIGIL_NEW_PASSWORD"
+        ),
     ] = "",
 ) -> None:
     """Add an officer account (the password is asked for, or read from VIGIL_NEW_PASSWORD)."""
@@ -116,7 +125,13 @@ def user_add(
     dep = open_deployment(data)
     with dep.store.session() as session:
         user = create_user(session, dep.units, username, password, role, unit, full_name, lang)
-        audit(session, dep.system("cli"), "user.create", f"user:{user.username}", {"role": user.role, "unit": unit})
+        audit(
+            session,
+            dep.system("cli"),
+            "user.create",
+            f"user:{user.username}",
+            {"role": user.role, "unit": unit},
+        )
     console.print(f"added {username} ({role.value}, {unit})")
 
 
@@ -132,7 +147,9 @@ def user_list(data: DataDir = DEFAULT_DATA) -> None:
     table = Table("username", "name", "role", "unit", "lang", "active")
     with dep.store.reader() as session:
         for u in session.scalars(select(User).order_by(User.unit, User.username)):
-            table.add_row(u.username, u.full_name, u.role, u.unit, u.lang, "yes" if u.active else "no")
+            table.add_row(
+                u.username, u.full_name, u.role, u.unit, u.lang, "yes" if u.active else "no"
+            )
     console.print(table)
 
 
@@ -164,14 +181,25 @@ def findings_list(
     if as_json:
         print_json_lines(dicts)
         return
-    table = Table("id", "severity", "capability", "rule", "unit", "subject", "count", "status", "last seen")
+    table = Table(
+        "id", "severity", "capability", "rule", "unit", "subject", "count", "status", "last seen"
+    )
     for d in dicts:
         table.add_row(
-            str(d["id"]), d["severity"], d["capability"], d["rule"][:40], d["unit"], d["subject"][:40],
-            str(d["count"]), d["status"], d["last_seen"][:16],
+            str(d["id"]),
+            d["severity"],
+            d["capability"],
+            d["rule"][:40],
+            d["unit"],
+            d["subject"][:40],
+            str(d["count"]),
+            d["status"],
+            d["last_seen"][:16],
         )
     console.print(table)
-    console.print(f"{len(dicts)} findings; by severity: {dict(Counter(d['severity'] for d in dicts))}")
+    console.print(
+        f"{len(dicts)} findings; by severity: {dict(Counter(d['severity'] for d in dicts))}"
+    )
 
 
 _mounted: list[bool] = []

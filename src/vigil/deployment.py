@@ -27,7 +27,9 @@ class Deployment:
     _lake: Lake | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, *, upgrade: bool = True, clock: datetime | None = None) -> Deployment:
+    def open(
+        cls, settings: Settings, *, upgrade: bool = True, clock: datetime | None = None
+    ) -> Deployment:
         province = load_province(settings.config_path)
         store = Store(settings.db_url)
         if upgrade:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import cast
 
+from vigil.core.finding import Finding
 from vigil.deployment import Deployment
 from vigil.plugins import plugin_manager
 from vigil.store.findings import RecordResult, record_findings
@@ -38,7 +40,7 @@ def run_detectors(
         run = DetectorRun(capability)
         started = perf_counter()
         try:
-            findings = list(impl.function(deployment=deployment))
+            findings = list(cast(Iterable[Finding], impl.function(deployment=deployment)))
             with deployment.store.session() as session:
                 run.result = record_findings(session, findings)
         except Exception as e:  # a detector's bug must not silence the others

@@ -63,6 +63,7 @@ class VigilSpec:
     @hookspec
     def vigil_detect(self, deployment: Deployment) -> Iterable[Finding]:
         """Run this capability's detectors over what is stored; return the findings."""
+        raise NotImplementedError
 
     @hookspec
     def vigil_demo(self, ctx: DemoContext) -> None:
@@ -71,18 +72,22 @@ class VigilSpec:
     @hookspec
     def vigil_demo_order(self) -> int:
         """Order of demo contributors (lower first); the duty room builds after the rest."""
+        raise NotImplementedError
 
     @hookspec
     def vigil_routers(self) -> Iterable[Any]:
         """FastAPI routers of this capability (pages and /api routes)."""
+        raise NotImplementedError
 
     @hookspec
     def vigil_nav(self) -> Iterable[NavItem]:
         """Menu entries of this capability's pages."""
+        raise NotImplementedError
 
     @hookspec
     def vigil_templates(self) -> Iterable[Path]:
         """Folders of Jinja templates this capability's pages use."""
+        raise NotImplementedError
 
 
 def _discover(pm: pluggy.PluginManager) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 
 from vigil.core.errors import ConfigError
 from vigil.core.severity import Severity
@@ -33,8 +34,10 @@ class PhasePolicy:
     def response_time(self, severity: Severity) -> timedelta:
         hours = self.response_hours.get(severity)
         if hours is None:
-            hours = min(self.response_hours.values()) if severity >= Severity.HIGH else max(
-                self.response_hours.values()
+            hours = (
+                min(self.response_hours.values())
+                if severity >= Severity.HIGH
+                else max(self.response_hours.values())
             )
         return timedelta(hours=hours)
 
@@ -46,7 +49,7 @@ class ElectionCalendar:
         ordered = sorted(policies, key=lambda p: p.starts)
         if [p.phase for p in ordered] != [Phase.BEFORE, Phase.DURING, Phase.AFTER]:
             raise ConfigError("phases must follow each other: before, during, after")
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in pairwise(ordered):
             if a.ends != b.starts:
                 raise ConfigError(f"phase {a.phase} must end when {b.phase} starts")
         self.name = name

@@ -28,13 +28,16 @@ class Settings(BaseSettings):
 
     data: Path = Field(Path("vigil-data"), description="Data directory of the deployment.")
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the operational store; SQLite in the data directory if unset."
+        None,
+        description="SQLAlchemy URL of the operational store (default: SQLite in the data dir).",
     )
     secret_key: str | None = Field(
         None,
         description="Key that signs session cookies; read from <data>/secret.key when unset.",
     )
-    demo: bool = Field(False, description="Demo mode: allows demo passwords and plain-HTTP cookies.")
+    demo: bool = Field(
+        False, description="Demo mode: allows demo passwords and plain-HTTP cookies."
+    )
     cookie_secure: bool = Field(True, description="Send the session cookie over HTTPS only.")
     session_hours: float = Field(12.0, description="Hours a login lasts without activity.")
     lang: str = Field("vi", description="Default interface language (vi or en).")
@@ -104,7 +107,9 @@ class PhaseSection(_Model):
     starts: datetime
     ends: datetime
     alert_threshold: str = "medium"
-    response_hours: dict[str, float] = Field(default_factory=lambda: {"critical": 1, "high": 4})
+    response_hours: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 1.0, "high": 4.0}
+    )
     silence_minutes: int = 60
 
 
@@ -135,9 +140,17 @@ class ProvinceConfig(_Model):
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def unit_tree(self) -> UnitTree:
-        root = Unit(self.province.code, UnitKind.PROVINCE, self.province.name_vi, self.province.name_en)
+        root = Unit(
+            self.province.code, UnitKind.PROVINCE, self.province.name_vi, self.province.name_en
+        )
         return UnitTree(
-            [root, *(Unit(u.code, u.kind, u.name_vi, u.name_en, u.parent or root.code) for u in self.units)]
+            [
+                root,
+                *(
+                    Unit(u.code, u.kind, u.name_vi, u.name_en, u.parent or root.code)
+                    for u in self.units
+                ),
+            ]
         )
 
     def election_calendar(self) -> ElectionCalendar:
@@ -157,13 +170,17 @@ class ProvinceConfig(_Model):
 
 def load_province(path: Path) -> ProvinceConfig:
     if not path.exists():
-        raise ConfigError("no vigil.toml: run 'vigil init' or 'vigil demo'", location=Location(str(path)))
+        raise ConfigError(
+            "no vigil.toml: run 'vigil init' or 'vigil demo'", location=Location(str(path))
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
         raise ConfigError("vigil.toml is not UTF-8", location=Location(str(path))) from e
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"not valid TOML: {e}", location=Location(str(path), getattr(e, "lineno", None))) from e
+        raise ConfigError(
+            f"not valid TOML: {e}", location=Location(str(path), getattr(e, "lineno", None))
+        ) from e
     try:
         config = ProvinceConfig.model_validate(raw)
     except PydanticValidationError as e:

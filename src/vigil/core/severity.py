@@ -36,4 +36,9 @@ class Severity(IntEnum):
             raise ValidationError(f"unknown severity {value!r}") from e
 
 
-_ALIASES = {"informational": "info", "information": "info", "moderate": "medium", "crit": "critical"}
+_ALIASES = {
+    "informational": "info",
+    "information": "info",
+    "moderate": "medium",
+    "crit": "critical",
+}

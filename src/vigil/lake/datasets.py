@@ -84,7 +84,13 @@ class Lake:
             raise LakeError(f"dataset {dataset!r} is empty")
         return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None, *, datasets: list[str] | None = None) -> pa.Table:
+    def query(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        datasets: list[str] | None = None,
+    ) -> pa.Table:
         """Run SQL where every dataset (or the ones named) is a view of the same name."""
         for name in datasets if datasets is not None else self.datasets():
             self.engine.register(name, self.files(name))

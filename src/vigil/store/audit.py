@@ -18,9 +18,14 @@ from vigil.store.models import AuditEntry
 GENESIS = "0" * 64
 
 
-def _digest(prev: str, at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]) -> str:
+def _digest(
+    prev: str, at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]
+) -> str:
     body = json.dumps(
-        [prev, at.isoformat(), actor, action, target, detail], sort_keys=True, ensure_ascii=False, default=str
+        [prev, at.isoformat(), actor, action, target, detail],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -67,7 +72,9 @@ def verify_chain(session: Session) -> list[ChainBreak]:
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
         if entry.prev_hash != prev:
             breaks.append(ChainBreak(entry.id, "previous hash does not match"))
-        expected = _digest(entry.prev_hash, entry.at, entry.actor, entry.action, entry.target, entry.detail)
+        expected = _digest(
+            entry.prev_hash, entry.at, entry.actor, entry.action, entry.target, entry.detail
+        )
         if entry.hash != expected:
             breaks.append(ChainBreak(entry.id, "entry was altered"))
         prev = entry.hash

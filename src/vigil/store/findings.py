@@ -50,7 +50,7 @@ def _chunks(items: Iterable[Finding], size: int) -> Iterator[list[Finding]]:
         yield chunk
 
 
-def _insert(session: Session, table: Table) -> Any:
+def _insert(session: Session, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -156,7 +156,7 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
     return result
 
 
-_T = FindingRow.__table__
+_T: Table = FindingRow.__table__  # type: ignore[assignment]
 # A resolved finding that happens again needs eyes again; a false positive stays suppressed.
 _UPDATE = (
     update(_T)
@@ -211,7 +211,9 @@ def list_findings(
     unit: str | None = None,
     limit: int | None = None,
 ) -> list[FindingRow]:
-    q = select(FindingRow).order_by(FindingRow.severity.desc(), FindingRow.last_seen.desc(), FindingRow.id)
+    q = select(FindingRow).order_by(
+        FindingRow.severity.desc(), FindingRow.last_seen.desc(), FindingRow.id
+    )
     if scope is not None:
         q = q.where(FindingRow.unit.in_(sorted(scope)))
     if capability:

@@ -97,7 +97,7 @@ class FindingOccurrence(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (database triggers refuse UPDATE and DELETE); each row chains the previous hash."""
+    """Append-only (triggers refuse UPDATE and DELETE); each row chains the previous hash."""
 
     __tablename__ = "audit_log"
 

@@ -10,13 +10,18 @@ from vigil.store.models import UnitRow
 
 
 def sync_units(session: Session, tree: UnitTree) -> int:
-    """Insert or update every unit (parents first); units are never deleted, history points at them."""
+    """Insert or update every unit, parents first; never delete (history points at units)."""
     existing = {u.code: u for u in session.scalars(select(UnitRow))}
     changed = 0
     ordered = sorted(tree, key=lambda u: len(tree.ancestors(u.code)))
     for unit in ordered:
         row = existing.get(unit.code)
-        values = {"kind": str(unit.kind), "name_vi": unit.name_vi, "name_en": unit.name_en, "parent": unit.parent}
+        values = {
+            "kind": str(unit.kind),
+            "name_vi": unit.name_vi,
+            "name_en": unit.name_en,
+            "parent": unit.parent,
+        }
         if row is None:
             session.add(UnitRow(code=unit.code, **values))
             changed += 1

@@ -33,7 +33,11 @@ def create_user(
     lang: str = "vi",
 ) -> User:
     username = username.strip()
-    if not username or len(username) > 64 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("_", "").replace("-", "").isalnum()
+    ):
         raise ValidationError(f"invalid username {username!r}")
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"password must have at least {MIN_PASSWORD} characters")

@@ -23,7 +23,12 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("name_vi", sa.String(200), nullable=False),
         sa.Column("name_en", sa.String(200), nullable=False),
-        sa.Column("parent", sa.String(32), sa.ForeignKey("units.code", name="fk_units_parent_units"), nullable=True),
+        sa.Column(
+            "parent",
+            sa.String(32),
+            sa.ForeignKey("units.code", name="fk_units_parent_units"),
+            nullable=True,
+        ),
         sa.PrimaryKeyConstraint("code", name="pk_units"),
     )
     op.create_index("ix_units_parent", "units", ["parent"])
@@ -34,7 +39,12 @@ def upgrade() -> None:
         sa.Column("full_name", sa.String(200), nullable=False),
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("role", sa.String(24), nullable=False),
-        sa.Column("unit", sa.String(32), sa.ForeignKey("units.code", name="fk_users_unit_units"), nullable=False),
+        sa.Column(
+            "unit",
+            sa.String(32),
+            sa.ForeignKey("units.code", name="fk_users_unit_units"),
+            nullable=False,
+        ),
         sa.Column("lang", sa.String(5), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -65,13 +75,20 @@ def upgrade() -> None:
         ),
         sa.Column("status_reason", sa.Text(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
-        sa.Column("merged_into", BigId, sa.ForeignKey("findings.id", name="fk_findings_merged_into_findings"), nullable=True),
+        sa.Column(
+            "merged_into",
+            BigId,
+            sa.ForeignKey("findings.id", name="fk_findings_merged_into_findings"),
+            nullable=True,
+        ),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_findings"),
         sa.UniqueConstraint("fingerprint", name="uq_findings_fingerprint"),
     )
     op.create_index("ix_findings_queue", "findings", ["is_open", "severity", "last_seen"])
-    op.create_index("ix_findings_unit_queue", "findings", ["unit", "is_open", "severity", "last_seen"])
+    op.create_index(
+        "ix_findings_unit_queue", "findings", ["unit", "is_open", "severity", "last_seen"]
+    )
     op.create_index("ix_findings_capability", "findings", ["capability"])
     op.create_index("ix_findings_first_seen", "findings", ["first_seen"])
     op.create_index("ix_findings_case_id", "findings", ["case_id"])
@@ -80,7 +97,9 @@ def upgrade() -> None:
         sa.Column(
             "finding_id",
             BigId,
-            sa.ForeignKey("findings.id", ondelete="CASCADE", name="fk_finding_occurrences_finding_id_findings"),
+            sa.ForeignKey(
+                "findings.id", ondelete="CASCADE", name="fk_finding_occurrences_finding_id_findings"
+            ),
             nullable=False,
         ),
         sa.Column("key", sa.String(64), nullable=False),
