@@ -8,7 +8,7 @@ from functools import cached_property
 
 from vigil.core.access import Actor, system_actor
 from vigil.core.calendar import ElectionCalendar, PhasePolicy
-from vigil.core.clock import utcnow
+from vigil.core.clock import to_utc, utcnow
 from vigil.core.config import ProvinceConfig, Settings, load_province
 from vigil.core.units import UnitTree
 from vigil.lake.datasets import Lake
@@ -34,6 +34,8 @@ class Deployment:
         store = Store(settings.db_url)
         if upgrade:
             migrate(store)
+        if clock is None and settings.clock is not None:
+            clock = to_utc(settings.clock)
         return cls(settings=settings, province=province, store=store, clock=clock)
 
     def now(self) -> datetime:

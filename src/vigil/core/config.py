@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     session_hours: float = Field(12.0, description="Hours a login lasts without activity.")
     lang: str = Field("vi", description="Default interface language (vi or en).")
     engine: str = Field("duckdb", description="Lake engine: duckdb (default) or spark.")
+    clock: datetime | None = Field(
+        None,
+        description="Fixed current time, for demos and tests (ISO 8601; no offset means UTC).",
+    )
 
     @property
     def data_dir(self) -> Path:

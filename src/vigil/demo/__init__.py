@@ -1,0 +1,1 @@
+"""The demo: a deterministic synthetic province with planted problems and their ground truth."""
