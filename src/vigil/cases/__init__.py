@@ -1,0 +1,1 @@
+"""The duty room: alert queue, triage, cases with playbooks, duty roster, shift handover."""

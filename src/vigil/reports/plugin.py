@@ -1,0 +1,130 @@
+"""`vigil report handover` and `vigil report daily`: write a report and print where it went."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil.clikit import DEFAULT_DATA, DataDir, handle_errors, open_deployment
+from vigil.core.access import Actor
+from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
+from vigil.core.errors import ValidationError
+from vigil.deployment import Deployment
+from vigil.plugins import hookimpl
+
+report_app = typer.Typer(
+    help="Reports: shift handover, daily situation (PDF or HTML).", no_args_is_help=True
+)
+
+Lang = Annotated[str | None, typer.Option(help="Language: vi or en (default: the deployment's).")]
+Pdf = Annotated[bool, typer.Option("--pdf/--html", help="PDF (with its HTML source) or HTML only.")]
+Out = Annotated[
+    Path | None, typer.Option(help="Write exactly this file instead of <data>/reports/.")
+]
+AsUser = Annotated[
+    str | None,
+    typer.Option(
+        "--as", help="Report as this officer (their units only); default: the whole province."
+    ),
+]
+
+
+@hookimpl
+def vigil_cli(app: Any) -> None:
+    app.add_typer(report_app, name="report")
+
+
+def parse_when(text: str | None) -> datetime | None:
+    """'2026-03-14 07:00' in the province's time, or an ISO time with an offset; naive UTC out."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise ValidationError(f"not a date and time: {text!r} (use 2026-03-14 07:00)") from e
+    return to_utc(value if value.tzinfo else value.replace(tzinfo=PROVINCE_TZ))
+
+
+def parse_day(text: str | None, dep: Deployment) -> date:
+    if text is None:
+        return to_local(dep.now()).date()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as e:
+        raise ValidationError(f"not a date: {text!r} (use 2026-03-14)") from e
+
+
+def _actor(dep: Deployment, username: str | None) -> Actor:
+    if username is None:
+        return dep.system("cli")
+    from vigil.store.users import actor_for, get_user
+
+    with dep.store.reader() as session:
+        user = get_user(session, username)
+        if not user.active:
+            raise ValidationError(f"user {username!r} is disabled")
+        return actor_for(user, dep.units)
+
+
+@report_app.command("handover")
+@handle_errors
+def handover(
+    data: DataDir = DEFAULT_DATA,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Start, local time, e.g. '2026-03-14 07:00' (default: the shift now)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="End, local time (default: 8 hours after the start).")
+    ] = None,
+    lang: Lang = None,
+    pdf: Pdf = True,
+    out: Out = None,
+    as_user: AsUser = None,
+) -> None:
+    """The shift handover report: what came in, what is open or overdue, the outgoing notes.
+
+    Without --start and --end it covers the shift in progress: the roster's, else the standard
+    shift (07-15, 15-23 or 23-07 local). One of them alone means 8 hours from or to it.
+    """
+    from vigil.reports.archive import publish
+    from vigil.reports.handover import handover_report, shift_period
+
+    dep = open_deployment(data)
+    try:
+        actor = _actor(dep, as_user)
+        period = shift_period(dep, actor, parse_when(start), parse_when(end))
+        report = handover_report(dep, actor, *period, lang or dep.settings.lang)
+        for path in publish(dep, actor, report, pdf=pdf, out=out):
+            typer.echo(path)
+    finally:
+        dep.close()
+
+
+@report_app.command("daily")
+@handle_errors
+def daily(
+    data: DataDir = DEFAULT_DATA,
+    day: Annotated[
+        str | None, typer.Option("--date", help="The local day, e.g. 2026-03-14 (default: today).")
+    ] = None,
+    lang: Lang = None,
+    pdf: Pdf = True,
+    out: Out = None,
+    as_user: AsUser = None,
+) -> None:
+    """The daily situation report for the commander: numbers, trend, units, cases, duty coverage."""
+    from vigil.reports.archive import publish
+    from vigil.reports.daily import daily_report
+
+    dep = open_deployment(data)
+    try:
+        actor = _actor(dep, as_user)
+        report = daily_report(dep, actor, parse_day(day, dep), lang or dep.settings.lang)
+        for path in publish(dep, actor, report, pdf=pdf, out=out):
+            typer.echo(path)
+    finally:
+        dep.close()

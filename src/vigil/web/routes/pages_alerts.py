@@ -1,0 +1,159 @@
+"""Pages of the alert queue and of one finding, and the triage buttons they carry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vigil.cases.playbooks import load_playbooks
+from vigil.cases.queue import AlertFilter, alert_queue
+from vigil.cases.triage import acknowledge, escalate, mark_false_positive, merge_findings
+from vigil.core.access import Permission
+from vigil.core.errors import ValidationError
+from vigil.core.finding import FindingStatus
+from vigil.core.i18n import _
+from vigil.core.severity import Severity
+from vigil.plugins import capabilities
+from vigil.web import session as web_session
+from vigil.web.deps import DeploymentDep, Triager, Viewer
+from vigil.web.filters import alert_filter
+from vigil.web.finding_view import finding_detail
+from vigil.web.routes.pages_auth import safe_next
+from vigil.web.templating import render
+from vigil.web.unit_tree import walk
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page_url(request: Request, page: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and v]
+    return "/alerts?" + urlencode([*params, ("page", str(page))])
+
+
+FindingIds = Annotated[list[int], Form(alias="finding_ids")]
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(
+    request: Request,
+    dep: DeploymentDep,
+    user: Viewer,
+    filt: Annotated[AlertFilter, Depends(alert_filter)],
+) -> Response:
+    with dep.store.reader() as session:
+        page = alert_queue(session, user.actor, dep.policy(), filt)
+        return render(
+            request,
+            "alerts.html",
+            {
+                "page": page,
+                "filt": filt,
+                "units": [(u, d) for u, d in walk(dep.units) if u.code in user.actor.scope],
+                "severities": [s.label for s in sorted(Severity, reverse=True)],
+                "statuses": [s.value for s in FindingStatus],
+                "capabilities": capabilities(),
+                "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
+                "can_triage": user.actor.can(Permission.TRIAGE),
+                "page_url": lambda n: _page_url(request, n),
+            },
+        )
+
+
+@router.get("/findings/{finding_id}", response_class=HTMLResponse)
+def finding_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id: int) -> Response:
+    with dep.store.reader() as session:
+        detail = finding_detail(session, user.actor, finding_id)
+        return render(
+            request,
+            "finding.html",
+            {
+                "f": detail.finding,
+                "merged": detail.merged,
+                "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
+            },
+        )
+
+
+@router.post("/findings/{finding_id}/ack")
+def ack_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: Triager,
+    finding_id: int,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    next: Annotated[str, Form()] = "/alerts",
+) -> Response:
+    with dep.store.session() as session:
+        acknowledge(session, user.actor, finding_id, note)
+    web_session.flash(
+        request, "ok", _("Alert #%(id)s acknowledged.", user.lang) % {"id": finding_id}
+    )
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/findings/{finding_id}/false-positive")
+def false_positive_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: Triager,
+    finding_id: int,
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    next: Annotated[str, Form()] = "/alerts",
+) -> Response:
+    with dep.store.session() as session:
+        mark_false_positive(session, user.actor, finding_id, reason)
+    web_session.flash(
+        request,
+        "ok",
+        _("Alert #%(id)s marked as a false positive.", user.lang) % {"id": finding_id},
+    )
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/alerts/escalate")
+def escalate_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: Triager,
+    finding_ids: FindingIds,
+    playbook: Annotated[str, Form(max_length=64)] = "",
+    title: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    with dep.store.session() as session:
+        case = escalate(
+            session,
+            user.actor,
+            finding_ids,
+            dep.policy(),
+            dep.now(),
+            title=title.strip() or None,
+            playbook=playbook or None,
+        )
+        case_id, number = case.id, case.number
+    web_session.flash(request, "ok", _("Case %(number)s opened.", user.lang) % {"number": number})
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/alerts/merge")
+def merge_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: Triager,
+    finding_ids: FindingIds,
+    next: Annotated[str, Form()] = "/alerts",
+) -> Response:
+    ids = sorted(set(finding_ids))
+    if len(ids) < 2:
+        raise ValidationError(_("Select at least two alerts to merge.", user.lang))
+    # The oldest finding survives: its id is the one people have already written down.
+    with dep.store.session() as session:
+        merge_findings(session, user.actor, ids[0], ids[1:])
+    web_session.flash(
+        request,
+        "ok",
+        _("%(n)s alerts merged into #%(id)s.", user.lang) % {"n": len(ids) - 1, "id": ids[0]},
+    )
+    return RedirectResponse(safe_next(next), status_code=303)

@@ -1,0 +1,102 @@
+"""Login and logout pages, the language switch, and the health check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from vigil.core.errors import AuthError
+from vigil.core.i18n import LANGUAGES, _
+from vigil.web import session as web_session
+from vigil.web.accounts import set_language
+from vigil.web.auth import login, logout
+from vigil.web.deps import CurrentUser, DeploymentDep, client_ip, get_throttle
+from vigil.web.errors import LoginThrottled
+from vigil.web.templating import render, request_lang
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: an absolute or protocol-relative URL would be an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/healthz")
+def healthz() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/", lang: str | None = None) -> Response:
+    if lang in LANGUAGES:
+        request.session["lang"] = lang
+    return render(request, "login.html", {"next": safe_next(next), "error": None, "username": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    dep: DeploymentDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        user = login(
+            dep.store, dep.units, get_throttle(request), username, password, client_ip(request)
+        )
+    except LoginThrottled as e:
+        message = _(
+            "Too many failed logins. Try again in %(seconds)s seconds.", request_lang(request)
+        )
+        return render(
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "error": message % {"seconds": e.retry_after},
+                "username": username,
+            },
+            status_code=429,
+            headers={"Retry-After": str(e.retry_after)},
+        )
+    except AuthError:
+        return render(
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "error": _("Wrong username or password.", request_lang(request)),
+                "username": username,
+            },
+            status_code=401,
+        )
+    web_session.start(request, user.id)
+    request.session["lang"] = user.lang
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout_submit(request: Request, dep: DeploymentDep, user: CurrentUser) -> Response:
+    logout(dep.store, user.actor)
+    web_session.end(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/lang")
+def switch_language(
+    request: Request,
+    dep: DeploymentDep,
+    user: CurrentUser,
+    lang: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    with dep.store.session() as session:
+        set_language(session, user.actor, lang)
+    request.session["lang"] = lang
+    return RedirectResponse(safe_next(next), status_code=303)

@@ -1,0 +1,154 @@
+"""Pages of the case list and of one case: steps, timeline, findings, notes, owner, closing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vigil.cases.models import CaseStatus
+from vigil.cases.playbooks import load_playbooks
+from vigil.cases.service import (
+    add_case_note,
+    assign_case,
+    case_findings,
+    case_steps,
+    case_timeline,
+    close_case,
+    complete_step,
+    get_case,
+    list_cases,
+    set_case_status,
+)
+from vigil.core.access import Permission
+from vigil.core.i18n import _
+from vigil.web import session as web_session
+from vigil.web.deps import CaseManager, DeploymentDep, Viewer
+from vigil.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+#: The list's status choices: "active" is every status but closed, "" is all.
+STATUS_CHOICES = ("active", *(s.value for s in CaseStatus), "")
+
+
+def _back(case_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_page(
+    request: Request,
+    dep: DeploymentDep,
+    user: Viewer,
+    status: Annotated[str, Query(max_length=16)] = "active",
+    overdue: Annotated[bool, Query()] = False,
+) -> Response:
+    now = dep.now()
+    with dep.store.reader() as session:
+        cases = list_cases(session, user.actor, status or None, now if overdue else None, 500)
+        return render(
+            request,
+            "cases.html",
+            {
+                "cases": cases,
+                "status": status,
+                "overdue": overdue,
+                "choices": STATUS_CHOICES,
+                "now": now,
+            },
+        )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: int) -> Response:
+    actor = user.actor
+    with dep.store.reader() as session:
+        case = get_case(session, actor, case_id)
+        steps = case_steps(session, actor, case_id)
+        return render(
+            request,
+            "case.html",
+            {
+                "case": case,
+                "steps": steps,
+                "steps_done": sum(1 for s in steps if s.done_at is not None),
+                "timeline": case_timeline(session, actor, case_id),
+                "findings": case_findings(session, actor, case_id),
+                "playbook": load_playbooks().get(case.playbook) if case.playbook else None,
+                "can_manage": actor.can(Permission.MANAGE_CASES),
+                "now": dep.now(),
+            },
+        )
+
+
+@router.post("/cases/{case_id}/steps/{position}/done")
+def step_done_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: CaseManager,
+    case_id: int,
+    position: int,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    with dep.store.session() as session:
+        complete_step(session, user.actor, case_id, position, note, dep.now())
+    web_session.flash(request, "ok", _("Step %(n)s done.", user.lang) % {"n": position})
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/notes")
+def note_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: CaseManager,
+    case_id: int,
+    text: Annotated[str, Form(min_length=1, max_length=10_000)],
+) -> Response:
+    with dep.store.session() as session:
+        add_case_note(session, user.actor, case_id, text, dep.now())
+    web_session.flash(request, "ok", _("Note added.", user.lang))
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: CaseManager,
+    case_id: int,
+    owner: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    with dep.store.session() as session:
+        assign_case(session, user.actor, case_id, owner, dep.now())
+    web_session.flash(request, "ok", _("Case assigned to %(owner)s.", user.lang) % {"owner": owner})
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/status")
+def status_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: CaseManager,
+    case_id: int,
+    status: Annotated[str, Form(max_length=16)],
+) -> Response:
+    with dep.store.session() as session:
+        set_case_status(session, user.actor, case_id, status, dep.now())
+    web_session.flash(request, "ok", _("Case status changed.", user.lang))
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/close")
+def close_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: CaseManager,
+    case_id: int,
+    summary: Annotated[str, Form(min_length=1, max_length=10_000)],
+) -> Response:
+    with dep.store.session() as session:
+        close_case(session, user.actor, case_id, summary, dep.now())
+    web_session.flash(request, "ok", _("Case closed.", user.lang))
+    return _back(case_id)
