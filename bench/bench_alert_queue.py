@@ -138,6 +138,38 @@ def timed(label: str, fn: Callable[[], object], repeat: int = 20) -> None:
     print(f"{label:<52} p50 {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms   {result}")
 
 
+def time_pages(dep: Deployment) -> None:
+    """The alert queue page through the whole web stack: auth, query, template, response."""
+    from fastapi.testclient import TestClient
+
+    from vigil.store.users import create_user
+    from vigil.web.app import create_app
+
+    with dep.store.session() as s:
+        create_user(s, dep.units, "bench.admin", "bench-password-1", Role.ADMIN, "P01")
+        create_user(s, dep.units, "bench.c05", "bench-password-1", Role.DUTY_OFFICER, "C05")
+    app = create_app(dep.settings, dep)
+    for username in ("bench.admin", "bench.c05"):
+        with TestClient(app) as client:
+            r = client.post("/api/login", json={"username": username, "password": "bench-password-1"})
+            r.raise_for_status()
+
+            def get(path: str, client: TestClient = client) -> Callable[[], str]:
+                def run() -> str:
+                    response = client.get(path)
+                    response.raise_for_status()
+                    return f"HTTP {response.status_code}, {len(response.content):,} bytes"
+
+                return run
+
+            assert "login" not in client.get("/alerts").url.path, "not logged in"
+            timed(f"PAGE /alerts as {username}", get("/alerts"))
+            timed(f"PAGE /alerts?page=20 as {username}", get("/alerts?page=20"))
+            timed(f"PAGE /alerts?severity=critical as {username}", get("/alerts?severity=critical"))
+            timed(f"API /api/alerts as {username}", get("/api/alerts"))
+            timed(f"PAGE / (dashboard) as {username}", get("/"), repeat=5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -154,7 +186,8 @@ def main() -> None:
     (data / "vigil.toml").write_text(province_toml(), encoding="utf-8")
     write_secret(data)
     dep = Deployment.open(
-        Settings(data=data, database_url=url, demo=True), clock=datetime(2026, 2, 15)
+        Settings(data=data, database_url=url, demo=True, cookie_secure=False),
+        clock=datetime(2026, 2, 15),
     )
     try:
         with dep.store.session() as s:
@@ -204,6 +237,7 @@ def main() -> None:
         timed("alert_counts commune", counts(commune), repeat=5)
         timed("alerts_over_time 30 days province", over_time(admin), repeat=5)
         timed("alerts_over_time 30 days commune", over_time(commune), repeat=5)
+        time_pages(dep)
     finally:
         dep.close()
         shutil.rmtree(data, ignore_errors=True)
