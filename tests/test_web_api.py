@@ -447,6 +447,7 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/api/findings/{finding_id}": {"get"},
         "/api/findings/{finding_id}/ack": {"post"},
         "/api/findings/{finding_id}/false-positive": {"post"},
+        "/api/findings/{finding_id}/reveal": {"post"},
         "/api/findings/merge": {"post"},
         "/api/cases": {"get", "post"},
         "/api/cases/{case_id}": {"get"},

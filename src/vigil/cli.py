@@ -23,7 +23,7 @@ from vigil.clikit import (
 )
 from vigil.core.access import Role
 from vigil.core.config import load_province, write_secret
-from vigil.core.errors import ConfigError
+from vigil.core.errors import ConfigError, ValidationError
 from vigil.core.severity import Severity
 from vigil.plugins import plugin_manager
 
@@ -163,14 +163,26 @@ def findings_list(
     unit: Annotated[str | None, typer.Option(help="Only this unit.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="As this officer: their units.")
+    ] = None,
+    reveal: Annotated[
+        bool,
+        typer.Option("--reveal", help="Unmasked personal data in --json (needs --as; audited)."),
+    ] = False,
 ) -> None:
-    """List findings, most severe and newest first."""
+    """List findings, most severe and newest first; personal data masked unless --reveal."""
     from vigil.store.findings import finding_dict, list_findings
+    from vigil.store.personal import officer_actor, reveal_findings
 
+    if reveal and not (as_json and as_user):
+        raise ValidationError("--reveal needs --json and --as USER (who reads the personal data)")
     dep = open_deployment(data)
-    with dep.store.reader() as session:
+    with dep.store.session() if reveal else dep.store.reader() as session:
+        actor = officer_actor(session, dep.units, as_user) if as_user else None
         rows = list_findings(
             session,
+            scope=actor.scope if actor else None,
             capability=capability,
             min_severity=int(Severity.parse(severity)) if severity else None,
             status=status,
@@ -178,6 +190,10 @@ def findings_list(
             limit=limit,
         )
         dicts = [finding_dict(r) for r in rows]
+        if reveal and actor:
+            revealed = reveal_findings(session, actor, rows, channel="cli")
+            for d in dicts:
+                d["evidence"] = revealed[d["id"]]
     if as_json:
         print_json_lines(dicts)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,14 @@ AsUser = Annotated[
 @hookimpl
 def vigil_cli(app: Any) -> None:
     app.add_typer(report_app, name="report")
+
+
+@hookimpl
+def vigil_routers() -> Iterable[Any]:
+    """The report downloads behind the handover page and the dashboard (reports/routes.py)."""
+    from vigil.reports.routes import router
+
+    return [router]
 
 
 def parse_when(text: str | None) -> datetime | None:

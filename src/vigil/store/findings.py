@@ -179,7 +179,11 @@ _UPDATE = (
 
 
 def finding_dict(row: FindingRow) -> dict[str, Any]:
-    """The public shape of a finding (CLI --json, API): scripts rely on these keys."""
+    """The public shape of a finding (CLI --json, API): scripts rely on these keys.
+
+    Personal data in the evidence is masked; `vigil.store.personal` reveals it, audited.
+    """
+    from vigil.core.personal import mask_evidence
     from vigil.core.severity import Severity
 
     return {
@@ -197,7 +201,7 @@ def finding_dict(row: FindingRow) -> dict[str, Any]:
         "last_seen": row.last_seen.isoformat(),
         "status": row.status,
         "case": row.case_id,
-        "evidence": row.evidence,
+        "evidence": mask_evidence(row.evidence),
     }
 
 

@@ -40,6 +40,7 @@ def _builtin_routers() -> list[APIRouter]:
         pages_cases,
         pages_dashboard,
         pages_duty,
+        pages_handover,
     )
 
     return [
@@ -48,6 +49,7 @@ def _builtin_routers() -> list[APIRouter]:
         pages_alerts.router,
         pages_cases.router,
         pages_duty.router,
+        pages_handover.router,
         pages_admin.router,
         api_session.router,
         api_findings.router,

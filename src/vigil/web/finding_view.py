@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.core.access import Actor, Permission
 from vigil.core.errors import NotFoundError
+from vigil.core.i18n import _
+from vigil.core.personal import field_label, personal_fields
 from vigil.store.models import FindingRow
 
 
@@ -36,3 +39,13 @@ def finding_detail(session: Session, actor: Actor, finding_id: int) -> FindingDe
         .order_by(FindingRow.id)
     )
     return FindingDetail(row, list(merged))
+
+
+def personal_labels(evidence: dict[str, Any] | None, lang: str) -> list[str]:
+    """The personal fields of an evidence as a page names them, in the reader's language."""
+    labels = []
+    for key in personal_fields(evidence):
+        label, qualifier = field_label(key)
+        text = _(label, lang)
+        labels.append(f"{text} ({qualifier})" if qualifier else text)
+    return labels

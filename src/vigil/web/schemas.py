@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.cases.duty import Gap
 from vigil.cases.models import Case, CaseStatus
+from vigil.core.personal import mask_evidence, personal_fields
 from vigil.core.severity import Severity
 from vigil.store.models import AuditEntry, FindingRow
 
@@ -106,10 +107,17 @@ class FindingOut(BaseModel):
     last_seen: datetime
     status: str
     case: int | None
-    evidence: dict[str, Any]
+    evidence: dict[str, Any] = Field(
+        description="Personal data (evidence.personal) masked unless personal_revealed."
+    )
+    personal_fields: list[str] = Field(
+        description="Keys of evidence.personal; POST /api/findings/{id}/reveal unmasks them."
+    )
+    personal_revealed: bool
 
     @classmethod
-    def of(cls, row: FindingRow) -> FindingOut:
+    def of(cls, row: FindingRow, revealed: dict[str, Any] | None = None) -> FindingOut:
+        """The finding with masked evidence, or with `revealed` (from store.personal) as is."""
         return cls(
             id=row.id,
             fingerprint=row.fingerprint,
@@ -125,7 +133,9 @@ class FindingOut(BaseModel):
             last_seen=row.last_seen,
             status=row.status,
             case=row.case_id,
-            evidence=row.evidence,
+            evidence=mask_evidence(row.evidence) if revealed is None else revealed,
+            personal_fields=personal_fields(row.evidence),
+            personal_revealed=revealed is not None,
         )
 
 

@@ -29,6 +29,7 @@ BUILTIN_NAV = (
     NavItem("/alerts", "Alerts"),
     NavItem("/cases", "Cases"),
     NavItem("/duty", "Duty roster"),
+    NavItem("/duty/handover", "Shift handover"),
     NavItem("/units", "Units"),
     NavItem("/audit", "Audit log", Permission.ADMIN.value),
     NavItem("/users", "Users", Permission.ADMIN.value),
@@ -121,10 +122,18 @@ def _visible_nav(request: Request) -> list[NavItem]:
     ]
 
 
-def _active(path: str, item: NavItem) -> bool:
+def _matches(path: str, item: NavItem) -> bool:
     return (
         path == "/" if item.path == "/" else path == item.path or path.startswith(item.path + "/")
     )
+
+
+def _nav(path: str, items: list[NavItem]) -> list[tuple[NavItem, bool]]:
+    """Menu entries with the active one marked: the most specific match (/duty/handover, not
+    /duty, on the handover page)."""
+    matching = [item.path for item in items if _matches(path, item)]
+    active = max(matching, key=len, default=None)
+    return [(item, item.path == active) for item in items]
 
 
 def base_context(request: Request) -> dict[str, Any]:
@@ -138,7 +147,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "lang": lang,
         "languages": LANGUAGES,
         "csrf_token": web_session.csrf_token(request),
-        "nav": [(item, _active(request.url.path, item)) for item in _visible_nav(request)],
+        "nav": _nav(request.url.path, _visible_nav(request)),
         "flashes": web_session.take_flashes(request),
         "phase": policy.phase.value,
         "threshold": policy.alert_threshold.label,

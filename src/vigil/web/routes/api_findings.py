@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 
 from vigil.cases.queue import AlertFilter, alert_queue
 from vigil.cases.triage import acknowledge, mark_false_positive, merge_findings
-from vigil.web.deps import DeploymentDep, Triager, Viewer
+from vigil.store.personal import reveal_evidence
+from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer
 from vigil.web.filters import alert_filter
 from vigil.web.finding_view import get_finding
 from vigil.web.schemas import (
@@ -43,8 +44,22 @@ def api_alerts(
 
 @router.get("/findings/{finding_id}", summary="Read a finding", response_model=FindingOut)
 def api_finding(dep: DeploymentDep, user: Viewer, finding_id: int) -> FindingOut:
+    """The finding with its personal data masked; reading it is not audited."""
     with dep.store.reader() as session:
         return FindingOut.of(get_finding(session, user.actor, finding_id))
+
+
+@router.post(
+    "/findings/{finding_id}/reveal",
+    summary="Reveal the personal data of a finding",
+    response_model=FindingOut,
+)
+def api_reveal(dep: DeploymentDep, user: PersonalViewer, finding_id: int) -> FindingOut:
+    """The finding with its personal data unmasked. Needs the view_personal permission; each
+    reveal is audited as personal.view with the fields shown."""
+    with dep.store.session() as session:
+        row = get_finding(session, user.actor, finding_id)
+        return FindingOut.of(row, reveal_evidence(session, user.actor, row, channel="api"))
 
 
 @router.post("/findings/merge", summary="Merge findings", response_model=FindingOut)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,12 +15,14 @@ from vigil.core.access import Permission
 from vigil.core.errors import ValidationError
 from vigil.core.finding import FindingStatus
 from vigil.core.i18n import _
+from vigil.core.personal import mask_evidence, personal_fields
 from vigil.core.severity import Severity
 from vigil.plugins import capabilities
+from vigil.store.personal import reveal_evidence
 from vigil.web import session as web_session
-from vigil.web.deps import DeploymentDep, Triager, Viewer
+from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer, WebUser
 from vigil.web.filters import alert_filter
-from vigil.web.finding_view import finding_detail
+from vigil.web.finding_view import FindingDetail, finding_detail, personal_labels
 from vigil.web.routes.pages_auth import safe_next
 from vigil.web.templating import render
 from vigil.web.unit_tree import walk
@@ -57,24 +59,55 @@ def alerts_page(
                 "capabilities": capabilities(),
                 "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
                 "can_triage": user.actor.can(Permission.TRIAGE),
+                "personal_ids": {row.id for row in page.items if personal_fields(row.evidence)},
                 "page_url": lambda n: _page_url(request, n),
             },
         )
 
 
+def _finding_html(
+    request: Request, user: WebUser, detail: FindingDetail, revealed: dict[str, Any] | None
+) -> Response:
+    row = detail.finding
+    return render(
+        request,
+        "finding.html",
+        {
+            "f": row,
+            "evidence": mask_evidence(row.evidence) if revealed is None else revealed,
+            "personal": personal_labels(row.evidence, user.lang),
+            "revealed": revealed is not None,
+            "can_reveal": user.actor.can(Permission.VIEW_PERSONAL),
+            "merged": detail.merged,
+            "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
+        },
+    )
+
+
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
 def finding_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id: int) -> Response:
+    """Personal data masked; not audited, so the log keeps only views that showed someone's data."""
     with dep.store.reader() as session:
+        return _finding_html(request, user, finding_detail(session, user.actor, finding_id), None)
+
+
+@router.post("/findings/{finding_id}/reveal", response_class=HTMLResponse)
+def reveal_submit(
+    request: Request, dep: DeploymentDep, user: PersonalViewer, finding_id: int
+) -> Response:
+    """The page again with personal data shown, answered to the POST itself: the reveal lives in
+    this one response (never cached, see headers.py), not in the session or a URL to share."""
+    with dep.store.session() as session:
         detail = finding_detail(session, user.actor, finding_id)
-        return render(
-            request,
-            "finding.html",
-            {
-                "f": detail.finding,
-                "merged": detail.merged,
-                "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
-            },
-        )
+        revealed = reveal_evidence(session, user.actor, detail.finding, channel="web")
+        return _finding_html(request, user, detail, revealed)
+
+
+@router.get("/findings/{finding_id}/reveal")
+def reveal_link(finding_id: int) -> Response:
+    """A reveal is a POST; a link, a reload or the language switch that lands here gets the
+    masked page."""
+    return RedirectResponse(f"/findings/{finding_id}", status_code=303)
 
 
 @router.post("/findings/{finding_id}/ack")

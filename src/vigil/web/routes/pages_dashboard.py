@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigil.cases.queue import alert_counts, alerts_over_time
 from vigil.cases.service import list_cases
+from vigil.core.clock import to_local
 from vigil.core.i18n import _
 from vigil.web.charts import daily_bars_svg
 from vigil.web.deps import DeploymentDep, Viewer
@@ -45,6 +46,7 @@ def dashboard(request: Request, dep: DeploymentDep, user: Viewer) -> Response:
                 "open_case_total": len(cases),
                 "overdue_total": sum(1 for c in cases if c.due_at < now),
                 "now": now,
+                "today": to_local(now).date().isoformat(),
                 "phase_ends": policy.ends,
             },
         )
