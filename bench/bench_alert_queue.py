@@ -151,7 +151,8 @@ def time_pages(dep: Deployment) -> None:
     app = create_app(dep.settings, dep)
     for username in ("bench.admin", "bench.c05"):
         with TestClient(app) as client:
-            r = client.post("/api/login", json={"username": username, "password": "bench-password-1"})
+            creds = {"username": username, "password": "bench-password-1"}
+            r = client.post("/api/login", json=creds)
             r.raise_for_status()
 
             def get(path: str, client: TestClient = client) -> Callable[[], str]:
