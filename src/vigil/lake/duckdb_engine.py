@@ -47,8 +47,8 @@ class DuckDBEngine(LakeEngine):
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         try:
-            result = self.conn.execute(sql, dict(params) if params else None)
-            return result.to_arrow_table()
+            relation = self.conn.sql(sql, params=dict(params) if params else None)
+            return relation.to_arrow_table() if relation is not None else pa.table({})
         except duckdb.Error as e:
             raise LakeError(f"query failed: {e}") from e
 

@@ -1,0 +1,473 @@
+"""`vigil monitor` and `vigil rules`: ingest logs, run Sigma rules, search events, watch sensors."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from vigil.clikit import (
+    DEFAULT_DATA,
+    EXIT_FOUND,
+    DataDir,
+    console,
+    handle_errors,
+    open_deployment,
+    print_json_lines,
+)
+from vigil.core.clock import to_utc
+from vigil.core.i18n import _
+from vigil.deployment import Deployment
+from vigil.monitor.errors import MonitorError
+
+monitor_app = typer.Typer(
+    help="Security monitoring: logs into the lake, Sigma rules over them.", no_args_is_help=True
+)
+rules_app = typer.Typer(help="Sigma rule sets: check, add, list.", no_args_is_help=True)
+
+
+def mount(app: typer.Typer) -> None:
+    app.add_typer(monitor_app, name="monitor")
+    app.add_typer(rules_app, name="rules")
+
+
+def _t(deployment: Deployment, message: str) -> str:
+    return _(message, deployment.settings.lang)
+
+
+def _when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return to_utc(datetime.fromisoformat(text))
+    except ValueError as e:
+        raise MonitorError(
+            f"not a date/time: {text!r} (write 2026-03-15 or 2026-03-15T08:00)"
+        ) from e
+
+
+# --- vigil monitor ---------------------------------------------------------------------------
+
+
+def _ingest_once(
+    dep: Deployment,
+    paths: list[Path],
+    unit: str | None,
+    host: str | None,
+    source: str | None,
+    workers: int,
+    run_rules: bool,
+) -> int:
+    from vigil.monitor.ingest import INGESTED, ingest_files
+    from vigil.monitor.sigma.scan import scan_all
+
+    actor = dep.system("cli")
+    result = ingest_files(dep, actor, paths, unit=unit, host=host, source=source, workers=workers)
+    table = Table(
+        _t(dep, "file"),
+        _t(dep, "status"),
+        _t(dep, "source"),
+        _t(dep, "events"),
+        _t(dep, "quarantined"),
+    )
+    for f in result.files:
+        if f.status != INGESTED or len(result.files) <= 20:
+            table.add_row(
+                escape(f.path), _t(dep, f.status), f.source, str(f.events), str(f.quarantined)
+            )
+    console.print(table)
+    console.print(
+        _t(dep, "{files} files, {events} new events, {quarantined} quarantined").format(
+            files=len(result.files), events=result.events, quarantined=result.quarantined
+        )
+    )
+    unknown = [p.host for p in result.placed if p.source == "unknown"]
+    if unknown:
+        console.print(
+            _t(dep, "hosts with no unit (placed at the province): {hosts}").format(
+                hosts=", ".join(unknown)
+            )
+        )
+    if run_rules and result.batches:
+        reports, _found = scan_all(dep, actor, tables=result.tables)
+        for r in reports:
+            console.print(
+                _t(
+                    dep,
+                    "rule set {name}: {batches} batches, {candidates} of {rules} rules run, "
+                    "{hits} matches, {new} new findings, {updated} updated ({seconds:.2f}s)",
+                ).format(
+                    name=r.ruleset,
+                    batches=r.batches,
+                    candidates=r.stats.candidates,
+                    rules=r.stats.rules,
+                    hits=r.stats.hits,
+                    new=r.recorded.created,
+                    updated=r.recorded.updated,
+                    seconds=r.seconds,
+                )
+            )
+            for rule_id, error in sorted(r.stats.errors.items()):
+                console.print(f"  [red]{escape(rule_id)}[/red]: {escape(error)}")
+    return len(result.batches)
+
+
+@monitor_app.command("ingest")
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Log files or folders.")],
+    data: DataDir = DEFAULT_DATA,
+    unit: Annotated[
+        str | None, typer.Option(help="Unit of the hosts these logs come from.")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Host name for formats that omit it.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Force a format: evtx, jsonl, access, syslog.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Parser processes.")] = 2,
+    rules: Annotated[
+        bool, typer.Option("--rules/--no-rules", help="Run the rule sets after.")
+    ] = True,
+    watch: Annotated[bool, typer.Option(help="Keep polling the folders for new files.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 10.0,
+    polls: Annotated[
+        int, typer.Option(hidden=True, help="Stop --watch after this many polls.")
+    ] = 0,
+) -> None:
+    """Ingest logs (EVTX, syslog, JSON lines, access logs), then run every rule set over them."""
+    dep = open_deployment(data)
+    _ingest_once(dep, paths, unit, host, source, workers, rules)
+    done = 1
+    while watch and (polls == 0 or done < polls):
+        time.sleep(interval)
+        _ingest_once(dep, paths, unit, host, source, workers, rules)
+        done += 1
+
+
+@monitor_app.command("events")
+@handle_errors
+def events(
+    data: DataDir = DEFAULT_DATA,
+    host: Annotated[str | None, typer.Option(help="Only this host.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this UTC time (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this UTC time (ISO 8601).")] = None,
+    field: Annotated[
+        list[str] | None, typer.Option(help="name=value, or name~value for contains.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Search events in the lake, newest first."""
+    from vigil.monitor.search import FieldFilter, search_events
+
+    dep = open_deployment(data)
+    rows = search_events(
+        dep,
+        dep.system("cli"),
+        host=host,
+        since=_when(since),
+        until=_when(until),
+        filters=[FieldFilter.parse(f) for f in field or []],
+        limit=limit,
+    )
+    if as_json:
+        print_json_lines(rows)
+        return
+    table = Table("ts", "host", "channel", _t(dep, "event"), _t(dep, "fields"))
+    for row in rows:
+        extra = {
+            k: v
+            for k, v in row.items()
+            if k not in ("event_id", "ts", "host", "unit", "source", "channel", "event_code")
+        }
+        text = "; ".join(f"{k}={str(v)[:80]}" for k, v in list(extra.items())[:4])
+        table.add_row(
+            str(row["ts"])[:19],
+            row.get("host", ""),
+            row.get("channel", ""),
+            str(row.get("event_code", "")),
+            escape(text),
+        )
+    console.print(table)
+    console.print(_t(dep, "{n} events").format(n=len(rows)))
+
+
+@monitor_app.command("sensors")
+@handle_errors
+def sensors(
+    data: DataDir = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Last event time per host and log source."""
+    from vigil.monitor.sensors import list_sensors
+
+    dep = open_deployment(data)
+    found = list_sensors(dep, dep.system("cli"))
+    if as_json:
+        print_json_lines(
+            [
+                {
+                    "host": s.host,
+                    "source": s.source,
+                    "unit": s.unit,
+                    "events": s.events,
+                    "first": s.first.isoformat(),
+                    "last": s.last.isoformat(),
+                }
+                for s in found
+            ]
+        )
+        return
+    table = Table(
+        "host",
+        _t(dep, "source"),
+        _t(dep, "unit"),
+        _t(dep, "events"),
+        _t(dep, "first event"),
+        _t(dep, "last event"),
+    )
+    for s in found:
+        table.add_row(s.host, s.source, s.unit, str(s.events), str(s.first)[:19], str(s.last)[:19])
+    console.print(table)
+
+
+@monitor_app.command("coverage")
+@handle_errors
+def coverage(
+    data: DataDir = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Converted Sigma rules by ATT&CK tactic, and how many of them have fired."""
+    from vigil.monitor.search import coverage as tactic_coverage
+
+    dep = open_deployment(data)
+    with dep.store.reader() as session:
+        rows = tactic_coverage(session, dep.system("cli"))
+    if as_json:
+        print_json_lines([vars(r) for r in rows])
+        return
+    table = Table(
+        _t(dep, "tactic"),
+        _t(dep, "rules"),
+        _t(dep, "enabled"),
+        _t(dep, "techniques"),
+        _t(dep, "fired"),
+    )
+    for r in rows:
+        table.add_row(r.tactic, str(r.rules), str(r.enabled), str(r.techniques), str(r.fired))
+    console.print(table)
+
+
+@monitor_app.command("hosts")
+@handle_errors
+def hosts(
+    data: DataDir = DEFAULT_DATA,
+    unknown: Annotated[bool, typer.Option(help="Only hosts nobody placed in a unit.")] = False,
+) -> None:
+    """Hosts and their units; unknown hosts sit at the province until placed."""
+    from vigil.monitor.hosts import list_hosts
+
+    dep = open_deployment(data)
+    with dep.store.reader() as session:
+        rows = list_hosts(session, dep.system("cli"), only_unknown=unknown)
+    table = Table("host", _t(dep, "unit"), _t(dep, "known from"))
+    for h in rows:
+        table.add_row(h.host, h.unit, _t(dep, h.source))
+    console.print(table)
+    if unknown and rows:
+        raise typer.Exit(EXIT_FOUND)
+
+
+@monitor_app.command("place")
+@handle_errors
+def place(
+    host: Annotated[str, typer.Argument(help="Host name as its logs give it.")],
+    unit: Annotated[str, typer.Argument(help="Code of its unit.")],
+    data: DataDir = DEFAULT_DATA,
+) -> None:
+    """Put a host in a unit (its future findings go to that unit)."""
+    from vigil.monitor.hosts import set_host_unit
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        set_host_unit(session, dep.system("cli"), dep.units, host, unit)
+    console.print(_t(dep, "{host} is now in {unit}").format(host=host, unit=unit))
+
+
+@monitor_app.command("detections")
+@handle_errors
+def detections(
+    data: DataDir = DEFAULT_DATA,
+    markdown: Annotated[bool, typer.Option(help="A Markdown table (for docs).")] = False,
+) -> None:
+    """Matched events per Sigma rule, from the recorded findings."""
+    from vigil.monitor.report import detection_counts, detections_markdown
+
+    dep = open_deployment(data)
+    with dep.store.reader() as session:
+        rows = detection_counts(session, dep.system("cli"))
+    if markdown:
+        typer.echo(detections_markdown(rows))
+        return
+    table = Table(
+        _t(dep, "rule"), _t(dep, "title"), _t(dep, "level"), _t(dep, "hosts"), _t(dep, "events")
+    )
+    for r in rows:
+        table.add_row(r.rule, escape(r.title[:70]), r.level, str(r.hosts), str(r.events))
+    console.print(table)
+
+
+# --- vigil rules -----------------------------------------------------------------------------
+
+
+@rules_app.command("check")
+@handle_errors
+def rules_check(
+    folder: Annotated[Path, typer.Argument(help="Folder (or file) of Sigma rules.")],
+    data: DataDir = DEFAULT_DATA,
+    min_severity: Annotated[
+        str, typer.Option(help="Show issues from: error, high, medium, low.")
+    ] = "low",
+) -> None:
+    """Validate Sigma rules: parse errors, pySigma validators, conversion; prints file:line."""
+    from vigil.monitor.sigma.rules import check_rules
+
+    order = ["error", "high", "medium", "low", "informational"]
+    keep = set(order[: order.index(min_severity) + 1]) if min_severity in order else set(order)
+    issues = [i for i in check_rules(folder) if i.severity in keep]
+    for issue in issues:
+        typer.echo(str(issue))
+    errors = sum(1 for i in issues if i.severity in ("error", "high"))
+    typer.echo(f"{len(issues)} issues, {errors} errors")
+    if errors:
+        raise typer.Exit(EXIT_FOUND)
+
+
+@rules_app.command("add")
+@handle_errors
+def rules_add(
+    folder: Annotated[Path, typer.Argument(help="Folder of Sigma rules (SigmaHQ layout).")],
+    data: DataDir = DEFAULT_DATA,
+    name: Annotated[
+        str | None, typer.Option(help="Name of the rule set (default: folder name).")
+    ] = None,
+) -> None:
+    """Register a rule set: every rule is converted to SQL now; failures are listed."""
+    from vigil.monitor.sigma.ruleset import add_rule_set
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        result = add_rule_set(session, dep.system("cli"), folder, name)
+    for failure in result.failures:
+        typer.echo(f"{failure.path}: {failure.error}")
+    for issue in result.issues:
+        typer.echo(str(issue))
+    console.print(
+        _t(
+            dep,
+            "rule set {name}: {rules} rules, {converted} converted, {failed} failed "
+            "({added} added, {updated} updated, {removed} removed)",
+        ).format(
+            name=result.name,
+            rules=result.rules,
+            converted=result.converted,
+            failed=len(result.failures),
+            added=result.added,
+            updated=result.updated,
+            removed=result.removed,
+        )
+    )
+
+
+@rules_app.command("list")
+@handle_errors
+def rules_list(
+    data: DataDir = DEFAULT_DATA,
+    ruleset: Annotated[str | None, typer.Option(help="Only this rule set.")] = None,
+    failed: Annotated[bool, typer.Option(help="Only rules that did not convert.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List registered Sigma rules."""
+    from vigil.monitor.sigma.ruleset import list_rules
+
+    dep = open_deployment(data)
+    with dep.store.reader() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": r.id,
+                "ruleset": r.ruleset,
+                "title": r.title,
+                "level": r.level,
+                "status": r.status,
+                "group": r.group_key,
+                "enabled": r.enabled,
+                "converted": r.sql is not None,
+                "error": r.error,
+                "path": r.path,
+                "tags": r.tags,
+            }
+            for r in list_rules(session, dep.system("cli"), ruleset, failed)
+        ]
+    if as_json:
+        print_json_lines(rows)
+        return
+    table = Table(
+        "id",
+        _t(dep, "title"),
+        _t(dep, "level"),
+        _t(dep, "group"),
+        _t(dep, "enabled"),
+        _t(dep, "error"),
+    )
+    for r in rows:
+        table.add_row(
+            r["id"][:36],
+            escape(r["title"][:60]),
+            r["level"],
+            r["group"],
+            _t(dep, "yes") if r["enabled"] else _t(dep, "no"),
+            escape(r["error"] or ""),
+        )
+    console.print(table)
+    console.print(_t(dep, "{n} rules").format(n=len(rows)))
+
+
+@rules_app.command("enable")
+@handle_errors
+def rules_enable(rule_id: str, data: DataDir = DEFAULT_DATA) -> None:
+    """Run this rule again."""
+    from vigil.monitor.sigma.ruleset import set_rule_enabled
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        set_rule_enabled(session, dep.system("cli"), rule_id, True)
+    console.print(_t(dep, "rule {id} enabled").format(id=rule_id))
+
+
+@rules_app.command("disable")
+@handle_errors
+def rules_disable(rule_id: str, data: DataDir = DEFAULT_DATA) -> None:
+    """Stop running this rule."""
+    from vigil.monitor.sigma.ruleset import set_rule_enabled
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        set_rule_enabled(session, dep.system("cli"), rule_id, False)
+    console.print(_t(dep, "rule {id} disabled").format(id=rule_id))
+
+
+@rules_app.command("rescan")
+@handle_errors
+def rules_rescan(ruleset: str, data: DataDir = DEFAULT_DATA) -> None:
+    """Forget which batches a rule set has scanned; the next run scans them all again."""
+    from vigil.monitor.sigma.ruleset import forget_scans
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        n = forget_scans(session, dep.system("cli"), ruleset)
+    console.print(_t(dep, "rule set {name} will scan {n} batches again").format(name=ruleset, n=n))

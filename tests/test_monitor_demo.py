@@ -1,0 +1,39 @@
+"""The monitor's part of the demo: what it plants is exactly what the rules and sensors find."""
+
+from __future__ import annotations
+
+import pytest
+
+from vigil.deployment import Deployment
+from vigil.monitor.demo import RULESET, build_demo
+from vigil.monitor.sensors import silence_findings
+from vigil.plugins import DemoContext
+from vigil.store.findings import list_findings
+
+pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
+
+
+def test_planted_attacks_are_found_and_nothing_else(deployment: Deployment) -> None:
+    ctx = DemoContext(deployment=deployment, seed=2027, persons=0)
+    build_demo(ctx)
+    planted = {(t.rule, t.subject, t.unit) for t in ctx.truth}
+    assert len(planted) == 6
+    with deployment.store.reader() as session:
+        found = {(f.rule, f.subject, f.unit) for f in list_findings(session, capability="monitor")}
+    # The silent sensor is recorded already, and `vigil detect` would find nothing more.
+    assert {(f.rule, f.subject, f.unit) for f in silence_findings(deployment)} <= found
+    # The base rule of the burst fires on each failed logon too: it is part of the same attack.
+    burst_base = ("0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0004", "c01-pc01", "C01")
+    assert found == planted | {burst_base}
+
+
+def test_demo_is_deterministic(deployment: Deployment) -> None:
+    ctx = DemoContext(deployment=deployment, seed=7, persons=0)
+    build_demo(ctx)
+    logs = deployment.settings.data / "demo" / "logs"
+    first = {p.name: p.read_bytes() for p in logs.iterdir()}
+    assert RULESET == "vigil-baseline" and len(first) == 7
+    for path in logs.iterdir():
+        path.unlink()
+    build_demo(DemoContext(deployment=deployment, seed=7, persons=0))
+    assert {p.name: p.read_bytes() for p in logs.iterdir()} == first
