@@ -143,3 +143,30 @@ def test_migrations_match_models_and_rerun_is_noop(any_deployment: Deployment) -
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+def test_new_occurrence_of_a_merged_finding_counts_on_its_target(
+    any_deployment: Deployment,
+) -> None:
+    with any_deployment.store.session() as s:
+        ids = record_findings(s, [_finding(("a",)), _finding(("b",), subject="ws-02")]).ids
+        target_id, merged_id = (
+            ids[_finding(("a",)).fingerprint],
+            ids[_finding(("b",), subject="ws-02").fingerprint],
+        )
+        merged = s.get(FindingRow, merged_id)
+        assert merged is not None
+        merged.status, merged.merged_into = FindingStatus.MERGED, target_id
+    with any_deployment.store.session() as s:
+        result = record_findings(s, [_finding(("c",), at_offset=90, subject="ws-02")])
+    assert (result.created, result.updated) == (0, 1)
+    with any_deployment.store.reader() as s:
+        target = s.get(FindingRow, target_id)
+        merged = s.get(FindingRow, merged_id)
+        assert target is not None and merged is not None
+        assert (target.count, target.subject, target.last_seen) == (
+            2,
+            "ws-01",
+            BEFORE + timedelta(minutes=90),
+        )
+        assert (merged.count, merged.status) == (1, "merged")

@@ -103,16 +103,19 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
     insert = _insert(session, findings)
     session.execute(insert.on_conflict_do_nothing(index_elements=["fingerprint"]), rows)
     id_rows = session.execute(
-        select(FindingRow.id, FindingRow.fingerprint, FindingRow.count).where(
-            FindingRow.fingerprint.in_(list(pending))
-        )
+        select(
+            FindingRow.id, FindingRow.fingerprint, FindingRow.count, FindingRow.merged_into
+        ).where(FindingRow.fingerprint.in_(list(pending)))
     ).all()
-    ids = {fp: fid for fid, fp, _ in id_rows}
-    was_new = {fp for _, fp, count in id_rows if count == 0}
+    ids = {fp: fid for fid, fp, _, _ in id_rows}
+    was_new = {fp for _, fp, count, _ in id_rows if count == 0}
+    # A merged finding that happens again counts on the finding it was merged into.
+    target = _merge_targets(session, {fid: into for fid, _, _, into in id_rows})
+    dest = {fp: target.get(fid, fid) for fp, fid in ids.items()}
 
     occurrences = FindingOccurrence.__table__
     occ_rows = [
-        {"finding_id": ids[fp], "key": key, "seen_at": seen}
+        {"finding_id": dest[fp], "key": key, "seen_at": seen}
         for fp, p in pending.items()
         for key, seen in p.keys.items()
     ]
@@ -128,51 +131,82 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
             added[fid] = (n + 1, max(last, seen))
 
     result = RecordResult(ids=ids)
-    updates = []
-    for fp, p in pending.items():
-        fid = ids[fp]
-        if fid not in added:
+    for fp in pending:
+        if dest[fp] not in added:
             result.unchanged += 1
-            continue
-        n, last = added[fid]
-        if fp in was_new:
+        elif fp in was_new:
             result.created += 1
         else:
             result.updated += 1
-        updates.append(
-            {
-                "b_id": fid,
-                "b_n": n,
-                "b_last": last,
-                "b_severity": int(p.finding.severity),
-                "b_evidence": p.finding.evidence,
-                "b_title": p.finding.title[:500],
-                "b_title_vi": p.finding.title_vi[:500],
-                "b_now": now,
-            }
-        )
+    updates, redirected = [], []
+    own = {dest[fp]: pending[fp].finding for fp in pending if dest[fp] == ids[fp]}
+    for fid, (n, last) in added.items():
+        values = {"b_id": fid, "b_n": n, "b_last": last, "b_now": now}
+        finding = own.get(fid)
+        if finding is None:
+            redirected.append(values)
+            continue
+        values |= {
+            "b_severity": int(finding.severity),
+            "b_evidence": finding.evidence,
+            "b_title": finding.title[:500],
+            "b_title_vi": finding.title_vi[:500],
+        }
+        updates.append(values)
+    if redirected:
+        session.execute(_UPDATE_COUNT, redirected)
     if updates:
         session.execute(_UPDATE, updates)
     return result
 
 
+def _merge_targets(session: Session, merged_into: dict[int, int | None]) -> dict[int, int]:
+    """For each merged finding, the finding at the end of its merge chain."""
+    target = {fid: into for fid, into in merged_into.items() if into is not None}
+    for _ in range(8):  # chains are short: a merge target is itself rarely merged later
+        hops = set(target.values())
+        if not hops:
+            break
+        rows = session.execute(
+            select(FindingRow.id, FindingRow.merged_into).where(
+                FindingRow.id.in_(hops), FindingRow.merged_into.is_not(None)
+            )
+        ).all()
+        further = {fid: into for fid, into in rows if into is not None}
+        if not further:
+            break
+        target = {fid: further.get(to, to) for fid, to in target.items()}
+    return target
+
+
 _T: Table = FindingRow.__table__  # type: ignore[assignment]
+_REOPEN = func.coalesce(
+    func.nullif(_T.c.status, FindingStatus.RESOLVED.value), FindingStatus.NEW.value
+)
+_LATEST = case((_T.c.last_seen < bindparam("b_last"), bindparam("b_last")), else_=_T.c.last_seen)
+# Occurrences that arrived through a merged finding: count them, keep the target's own title.
+_UPDATE_COUNT = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        count=_T.c.count + bindparam("b_n"),
+        last_seen=_LATEST,
+        status=_REOPEN,
+        updated_at=bindparam("b_now"),
+    )
+)
 # A resolved finding that happens again needs eyes again; a false positive stays suppressed.
 _UPDATE = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
     .values(
         count=_T.c.count + bindparam("b_n"),
-        last_seen=case(
-            (_T.c.last_seen < bindparam("b_last"), bindparam("b_last")), else_=_T.c.last_seen
-        ),
+        last_seen=_LATEST,
         severity=bindparam("b_severity"),
         evidence=bindparam("b_evidence"),
         title=bindparam("b_title"),
         title_vi=bindparam("b_title_vi"),
-        status=func.coalesce(
-            func.nullif(_T.c.status, FindingStatus.RESOLVED.value), FindingStatus.NEW.value
-        ),
+        status=_REOPEN,
         updated_at=bindparam("b_now"),
     )
 )
