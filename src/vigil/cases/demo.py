@@ -112,7 +112,7 @@ def build_cases(
         late = create_case(
             session,
             actor,
-            "Official page of the provincial election committee posts fake polling places",
+            "Trang chính thức của Ủy ban bầu cử tỉnh đăng địa điểm bỏ phiếu giả",
             root,
             Severity.HIGH,
             dep.policy(opened),
@@ -126,14 +126,14 @@ def build_cases(
             actor,
             late.id,
             1,
-            "Called the page's administrator; takeover confirmed.",
+            "Đã gọi quản trị viên trang; xác nhận tài khoản bị chiếm quyền.",
             now=opened + timedelta(minutes=40),
         )
     add_case_note(
         session,
         actor,
         late.id,
-        "Waiting for the platform to answer the recovery request.",
+        "Đang chờ nền tảng phản hồi yêu cầu khôi phục tài khoản.",
         now=opened + timedelta(hours=2),
     )
 
@@ -141,7 +141,7 @@ def build_cases(
     fresh = create_case(
         session,
         actor,
-        "Staff report an e-mail asking them to re-enter their voter-list password",
+        "Cán bộ báo cáo nhận thư yêu cầu nhập lại mật khẩu hệ thống danh sách cử tri",
         root,
         Severity.MEDIUM,
         dep.policy(fresh_at),
@@ -175,8 +175,8 @@ def build_demo(ctx: DemoContext) -> None:
         add_handover_note(
             session,
             actor,
-            "Portal traffic was high overnight; the hosting provider is on standby. "
-            f"Case {number} is still waiting for the platform.",
+            "Lưu lượng truy cập cổng thông tin tăng cao trong đêm; nhà cung cấp hosting đang "
+            f"trực sẵn sàng. Vụ việc {number} vẫn chờ nền tảng phản hồi.",
             shift_id=last.id if last else None,
             now=last.ends if last else now,
         )
