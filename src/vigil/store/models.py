@@ -80,7 +80,6 @@ class FindingRow(Base):
         # The alert queue walks this index in order and stops at the page size.
         Index("ix_findings_queue", "is_open", "severity", "last_seen"),
         Index("ix_findings_unit_queue", "unit", "is_open", "severity", "last_seen"),
-        Index("ix_findings_capability", "capability"),
         Index("ix_findings_first_seen", "first_seen"),
     )
 

@@ -89,7 +89,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_findings_unit_queue", "findings", ["unit", "is_open", "severity", "last_seen"]
     )
-    op.create_index("ix_findings_capability", "findings", ["capability"])
     op.create_index("ix_findings_first_seen", "findings", ["first_seen"])
     op.create_index("ix_findings_case_id", "findings", ["case_id"])
     op.create_table(
