@@ -58,7 +58,7 @@ def test_demo_builds_runs_and_prints_the_summary(
         "vigil-demo-2027",
         "c01.duty",
         "Tài khoản trình diễn",  # Vietnamese labels beside the English ones
-        "VIGIL_CLOCK=2027-03-05T09:00:00+07:00",
+        "VIGIL_COOKIE_SECURE=false vigil serve --data",
     ):
         assert text in out, text
     assert (target / "demo" / "ground_truth.json").is_file()

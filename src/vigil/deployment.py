@@ -10,11 +10,27 @@ from vigil.core.access import Actor, system_actor
 from vigil.core.calendar import ElectionCalendar, PhasePolicy
 from vigil.core.clock import to_utc, utcnow
 from vigil.core.config import ProvinceConfig, Settings, load_province
+from vigil.core.errors import ConfigError, Location
 from vigil.core.units import UnitTree
 from vigil.lake.datasets import Lake
 from vigil.lake.quarantine import Quarantine
 from vigil.store.db import Store
 from vigil.store.schema import migrate
+
+
+def _scenario_clock(settings: Settings) -> datetime | None:
+    """A demo data directory stands still at its scenario's time (written by `vigil demo`).
+
+    So every command and the dashboard of a demo agree on "now" without an environment variable;
+    a real deployment has no such file and runs on the real time.
+    """
+    path = settings.data / "demo" / "clock.txt"
+    if not path.exists():
+        return None
+    try:
+        return to_utc(datetime.fromisoformat(path.read_text(encoding="utf-8").strip()))
+    except ValueError as e:
+        raise ConfigError("demo clock is not an ISO 8601 time", location=Location(str(path))) from e
 
 
 @dataclass
@@ -36,6 +52,8 @@ class Deployment:
             migrate(store)
         if clock is None and settings.clock is not None:
             clock = to_utc(settings.clock)
+        if clock is None:
+            clock = _scenario_clock(settings)
         return cls(settings=settings, province=province, store=store, clock=clock)
 
     def now(self) -> datetime:

@@ -221,7 +221,7 @@ def _print_accounts(result: DemoResult) -> None:
         table.add_row(a.username, str(a.role), a.unit, a.full_name)
     console.print(table)
     console.print(
-        f"{both('To serve this demo later')}: VIGIL_CLOCK={result.clock.isoformat()} "
+        f"{both('To serve this demo later')}: VIGIL_DEMO=true VIGIL_COOKIE_SECURE=false "
         f"vigil serve --data {result.data_dir}"
     )
 
