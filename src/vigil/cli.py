@@ -173,7 +173,8 @@ def findings_list(
 ) -> None:
     """List findings, most severe and newest first; personal data masked unless --reveal."""
     from vigil.store.findings import finding_dict, list_findings
-    from vigil.store.personal import officer_actor, reveal_findings
+    from vigil.store.personal import reveal_findings
+    from vigil.store.users import officer_actor
 
     if reveal and not (as_json and as_user):
         raise ValidationError("--reveal needs --json and --as USER (who reads the personal data)")

@@ -34,7 +34,7 @@ from vigil.core.errors import ValidationError
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
 from vigil.store.findings import finding_dict
-from vigil.store.users import actor_for, get_user
+from vigil.store.users import officer_actor
 
 AsUser = Annotated[
     str | None,
@@ -61,13 +61,7 @@ def _acting(
     try:
         opener = dep.store.session if write else dep.store.reader
         with opener() as session:
-            if as_user:
-                user = get_user(session, as_user)
-                if not user.active:
-                    raise ValidationError(f"user {as_user!r} is disabled")
-                actor = actor_for(user, dep.units)
-            else:
-                actor = dep.system("cli")
+            actor = officer_actor(session, dep.units, as_user) if as_user else dep.system("cli")
             yield dep, session, actor
     finally:
         dep.close()

@@ -69,13 +69,10 @@ def parse_day(text: str | None, dep: Deployment) -> date:
 def _actor(dep: Deployment, username: str | None) -> Actor:
     if username is None:
         return dep.system("cli")
-    from vigil.store.users import actor_for, get_user
+    from vigil.store.users import officer_actor
 
     with dep.store.reader() as session:
-        user = get_user(session, username)
-        if not user.active:
-            raise ValidationError(f"user {username!r} is disabled")
-        return actor_for(user, dep.units)
+        return officer_actor(session, dep.units, username)
 
 
 @report_app.command("handover")

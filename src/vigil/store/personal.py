@@ -15,12 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.core.access import Actor, Permission
-from vigil.core.errors import ValidationError
 from vigil.core.personal import personal_fields
-from vigil.core.units import UnitTree
 from vigil.store.audit import audit
 from vigil.store.models import FindingRow
-from vigil.store.users import actor_for, get_user
 
 PERSONAL_VIEW = "personal.view"
 
@@ -54,11 +51,3 @@ def reveal_findings(
     """Unmasked evidence of several findings by id; refused as a whole without the permission."""
     actor.require(Permission.VIEW_PERSONAL)
     return {row.id: reveal_evidence(session, actor, row, channel) for row in rows}
-
-
-def officer_actor(session: Session, tree: UnitTree, username: str) -> Actor:
-    """The actor of a command run on an officer's behalf (`--as`); a disabled account may not."""
-    user = get_user(session, username)
-    if not user.active:
-        raise ValidationError(f"user {username!r} is disabled")
-    return actor_for(user, tree)

@@ -85,6 +85,14 @@ def actor_for(user: User, tree: UnitTree, ip: str | None = None) -> Actor:
     )
 
 
+def officer_actor(session: Session, tree: UnitTree, username: str) -> Actor:
+    """The actor of a command run on an officer's behalf (`--as`); a disabled account may not."""
+    user = get_user(session, username)
+    if not user.active:
+        raise ValidationError(f"user {username!r} is disabled")
+    return actor_for(user, tree)
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
