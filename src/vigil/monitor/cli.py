@@ -164,6 +164,7 @@ def events(
 ) -> None:
     """Search events in the lake, newest first."""
     from vigil.monitor.search import FieldFilter, search_events
+    from vigil.monitor.views import event_fields
 
     dep = open_deployment(data)
     rows = search_events(
@@ -180,11 +181,7 @@ def events(
         return
     table = Table("ts", "host", "channel", _t(dep, "event"), _t(dep, "fields"))
     for row in rows:
-        extra = {
-            k: v
-            for k, v in row.items()
-            if k not in ("event_id", "ts", "host", "unit", "source", "channel", "event_code")
-        }
+        extra = event_fields(row)
         text = "; ".join(f"{k}={str(v)[:80]}" for k, v in list(extra.items())[:4])
         table.add_row(
             str(row["ts"])[:19],

@@ -4,7 +4,8 @@ Each host of a few units writes Sysmon and Security events (Windows events as JS
 shape Sysmon for Linux and exported EVTX share); a public web portal writes its access log. Into
 that ordinary day go the attacks the baseline rule set (`vigil/monitor/rules/baseline`) must
 catch, each planted as ground truth, and one sensor that fell silent. Everything runs through the
-real ingest and the real rules, so the demo's findings are the product's own.
+real ingest and the real rules, so the demo's findings are the product's own. Real attack
+traces (SigmaHQ's EVTX samples) and files with planted malware strings come from `demo_replay`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def _ordinary_day(log: HostLog, rng: random.Random, end: datetime, last_quiet: b
 
 def build_demo(ctx: DemoContext) -> None:
     """Write the demo's logs, register the baseline rules, ingest and scan, plant the truth."""
+    from vigil.monitor.demo_replay import plant_malware_files, replay_sigma_samples
     from vigil.monitor.ingest import ingest_files
     from vigil.monitor.sensors import silence_findings
     from vigil.monitor.sigma.ruleset import add_rule_set
@@ -220,6 +222,9 @@ def build_demo(ctx: DemoContext) -> None:
     # What `vigil detect` would add: the silent sensor, at the demo's clock.
     with deployment.store.session() as session:
         record_findings(session, silence_findings(deployment))
+    # After the silence check: the replayed samples' hosts last spoke when SigmaHQ recorded them.
+    replay_sigma_samples(ctx, units)
+    plant_malware_files(ctx, units)
 
 
 def _clf_time(ts: datetime) -> str:

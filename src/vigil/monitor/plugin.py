@@ -7,10 +7,11 @@ YARA and indicators of compromise mount their own commands next to them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.core.finding import Finding
-from vigil.plugins import DemoContext, hookimpl
+from vigil.plugins import DemoContext, NavItem, hookimpl
 
 if TYPE_CHECKING:
     from vigil.deployment import Deployment
@@ -48,3 +49,26 @@ def vigil_demo(ctx: DemoContext) -> None:
 def vigil_demo_order() -> int:
     # Before the duty room (90), which opens cases from findings.
     return 40
+
+
+@hookimpl
+def vigil_routers() -> Iterable[Any]:
+    """Event search, detections, coverage and sensor pages (monitor/routes.py)."""
+    from vigil.monitor.routes import router
+
+    return [router]
+
+
+@hookimpl
+def vigil_nav() -> Iterable[NavItem]:
+    return [
+        NavItem("/monitor/events", "Event search"),
+        NavItem("/monitor/detections", "Detections"),
+        NavItem("/monitor/coverage", "Rule coverage"),
+        NavItem("/monitor/sensors", "Sensor health"),
+    ]
+
+
+@hookimpl
+def vigil_templates() -> Iterable[Path]:
+    return [Path(__file__).parent / "templates"]

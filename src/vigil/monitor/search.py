@@ -87,12 +87,13 @@ class TacticCoverage:
 
 
 def coverage(session: Session, actor: Actor) -> list[TacticCoverage]:
-    """Converted rules per ATT&CK tactic: how many, how many enabled, and how many have fired."""
+    """Converted rules per ATT&CK tactic: how many, how many enabled, and how many have fired
+    (on hosts of the actor's units)."""
     actor.require(Permission.VIEW)
     fired = set(
         session.scalars(
             select(FindingRow.rule)
-            .where(FindingRow.capability == "monitor")
+            .where(FindingRow.capability == "monitor", FindingRow.unit.in_(sorted(actor.scope)))
             .group_by(FindingRow.rule)
             .having(func.count() > 0)
         )
