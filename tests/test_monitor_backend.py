@@ -13,9 +13,15 @@ import pytest
 from vigil.lake.duckdb_engine import DuckDBEngine
 from vigil.monitor.events import EventTableBuilder
 from vigil.monitor.sigma.backend import referenced_columns
-from vigil.monitor.sigma.pipeline import mapping_for
+from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping, mapping_for
 from vigil.monitor.sigma.rules import ConvertedRule, convert_rules, load_rules
-from vigil.monitor.sigma.runner import CompiledRule, RuleRunner, combine_batches, with_full_text
+from vigil.monitor.sigma.runner import (
+    CompiledRule,
+    RuleRunner,
+    combine_batches,
+    strip_prefix,
+    with_full_text,
+)
 from vigil.monitor.sources.base import RawRecord
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
@@ -475,3 +481,27 @@ def test_web_rules_read_access_logs(tmp_path: Path) -> None:
     )
     hits, _ = RuleRunner(DuckDBEngine()).run(table, [compiled])
     assert [h.row for h in hits] == [0]
+
+
+@pytest.mark.parametrize("mapping", [m for m in MAPPINGS if m.conditions], ids=lambda m: m.key)
+def test_rule_prefix_is_what_the_pipeline_writes(tmp_path: Path, mapping: LogsourceMapping) -> None:
+    """The runner drops this text from the group's rules: it must be exactly how they start."""
+    fields = {"product": mapping.product, "category": mapping.category, "service": mapping.service}
+    path = tmp_path / "rule.yml"
+    path.write_text(
+        "title: Test rule\nid: 5f0a3b1c-0000-4000-8000-000000000003\nstatus: test\nlogsource:\n"
+        + "".join(f"    {k}: {v}\n" for k, v in fields.items() if v)
+        + "detection:\n    selection:\n        Sentinel: x\n    condition: selection\n",
+        encoding="utf-8",
+    )
+    (converted,) = convert_rules(load_rules(path)[0])
+    assert converted.group_key == mapping.key
+    assert converted.sql == mapping.rule_prefix() + " AND \"Sentinel#lower\" = 'x'"
+
+
+def test_strip_prefix_drops_only_the_leading_conditions() -> None:
+    prefix = '"channel#lower" = \'security\' AND "event_code" = 4625'
+    body = '(contains("a#lower", \'x\') OR "b" IS NULL)'
+    assert strip_prefix(f"{prefix} AND {body}", prefix) == body
+    assert strip_prefix(body, prefix) == body
+    assert strip_prefix(f"{prefix} AND {body}", "") == f"{prefix} AND {body}"

@@ -1,4 +1,5 @@
-"""Ingest into the lake: idempotent per file, resumable, quarantining, placing hosts in units."""
+"""Ingest into the lake: one batch per ingest, idempotent per file, resumable, quarantining,
+placing hosts in units."""
 
 from __future__ import annotations
 
@@ -12,11 +13,18 @@ import pytest
 from tests.conftest import shared_data
 from vigil.core.errors import PermissionDenied
 from vigil.deployment import Deployment
-from vigil.lake.datasets import Lake
+from vigil.lake.quarantine import Quarantine, QuarantineEntry
+from vigil.monitor import ingest as ingest_module
+from vigil.monitor.batches import INDEX_NAME, BatchIndex, batch_files, file_hash
 from vigil.monitor.events import CORE_COLUMNS, DATASET
 from vigil.monitor.hosts import list_hosts, set_host_unit
-from vigil.monitor.ingest import ALREADY, INGESTED, UNKNOWN_FORMAT, file_batch_id, ingest_files
-from vigil.monitor.ingest import parse_file as _parse_file
+from vigil.monitor.ingest import (
+    ALREADY,
+    INGESTED,
+    UNKNOWN_FORMAT,
+    combine_tables,
+    ingest_files,
+)
 
 SYSLOG = (
     "<38>1 2026-02-01T01:00:00Z web01 sshd 100 - - Failed password for root from 10.0.0.5\n"
@@ -98,49 +106,130 @@ def test_same_file_twice_adds_nothing(deployment: Deployment, tmp_path: Path) ->
     assert deployment.quarantine.count(DATASET) == 2  # bad records are kept once
 
 
-def test_crash_mid_ingest_leaves_no_partial_batch_and_resumes(
+def test_one_batch_per_ingest_names_its_files(deployment: Deployment, tmp_path: Path) -> None:
+    folder = _logs(tmp_path / "logs")
+    result = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    (batch,) = result.batches
+    assert deployment.lake.batches(DATASET) == [batch]
+    held = batch_files(deployment.lake.root / DATASET / f"{batch}.parquet")
+    assert [(Path(f.path).name, f.source, f.first, f.rows) for f in held] == [
+        ("auth.log", "syslog", 0, 3),
+        ("portal-access.log", "access", 3, 1),
+        ("security.jsonl", "jsonl", 4, 1),
+    ]
+    assert held[0].sha == file_hash(folder / "auth.log")
+    assert [e.line for e in held[0].quarantine] == [3]
+    # A later ingest with one new file writes a batch of that file alone.
+    extra = tmp_path / "more" / "db.log"
+    extra.parent.mkdir()
+    extra.write_text(SYSLOG.replace("web01", "db01"), encoding="utf-8")
+    later = ingest_files(deployment, deployment.system(), [folder, extra], workers=1)
+    (second,) = later.batches
+    assert [
+        Path(f.path).name for f in batch_files(deployment.lake.root / DATASET / f"{second}.parquet")
+    ] == ["db.log"]
+    assert {f.batch for f in later.files if f.status == ALREADY} == {batch}
+    assert deployment.lake.rows(DATASET) == 8
+
+
+def test_crash_while_writing_leaves_no_partial_batch_and_resumes(
     deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _logs(tmp_path / "logs")
-    real_write = Lake.write
-    calls: list[str] = []
+    real_write = pq.write_table
 
-    def dying_write(self: Lake, dataset: str, table: pa.Table, batch_id: str) -> bool:
-        calls.append(batch_id)
-        if len(calls) == 2:
-            raise OSError("disk full")
-        return real_write(self, dataset, table, batch_id)
+    def dying_write(table: pa.Table, where: object, **kwargs: object) -> None:
+        real_write(table.slice(0, 2), where, **kwargs)  # half written, then the disk is full
+        raise OSError("disk full")
 
-    monkeypatch.setattr(Lake, "write", dying_write)
+    monkeypatch.setattr(pq, "write_table", dying_write)
     with pytest.raises(OSError, match="disk full"):
         ingest_files(deployment, deployment.system(), [folder], workers=1)
-    assert len(deployment.lake.batches(DATASET)) == 1
-    monkeypatch.setattr(Lake, "write", real_write)
+    assert deployment.lake.batches(DATASET) == []
+    monkeypatch.setattr(pq, "write_table", real_write)
     result = ingest_files(deployment, deployment.system(), [folder], workers=1)
-    assert [f.status for f in result.files].count(ALREADY) == 1
-    assert len(deployment.lake.batches(DATASET)) == 3
+    assert [f.status for f in result.files].count(INGESTED) == 3
+    assert len(deployment.lake.batches(DATASET)) == 1
     assert deployment.lake.rows(DATASET) == 5
     assert not list((deployment.lake.root / DATASET).glob("*.tmp-*"))
 
 
+def test_stop_between_batch_and_index_adds_nothing_twice(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _logs(tmp_path / "logs")
+
+    def stop(self: BatchIndex, batch: str, shas: list[str]) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BatchIndex, "add", stop)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert deployment.lake.rows(DATASET) == 5
+    assert deployment.quarantine.count(DATASET) == 0
+    monkeypatch.undo()
+    # The index lacks the batch: it is indexed from the batch's own metadata.
+    again = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert again.events == 0
+    assert [f.status for f in again.files].count(ALREADY) == 3
+    assert deployment.lake.rows(DATASET) == 5
+    reasons = sorted(e.reason.split(":")[0] for e in deployment.quarantine.entries(DATASET))
+    assert reasons == ["no log source recognises this file (evtx, jsonl, access, syslog)", "syslog"]
+
+
 def test_quarantine_survives_a_stop_between_batch_and_quarantine(
-    deployment: Deployment, tmp_path: Path
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _logs(tmp_path / "logs")
     log = folder / "auth.log"
-    from vigil.monitor.ingest import _Task
 
-    # The worker wrote the batch, then the ingest stopped before keeping the bad line.
-    _parse_file(
-        _Task(str(log), file_batch_id(log), None, "x", {}, "P01", str(deployment.lake.root))
-    )
+    def stop(self: Quarantine, entry: QuarantineEntry) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Quarantine, "add", stop)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(deployment, deployment.system(), [log], workers=1)
+    monkeypatch.undo()
     assert deployment.quarantine.count(DATASET) == 0
     ingest_files(deployment, deployment.system(), [log], workers=1)
     (entry,) = list(deployment.quarantine.entries(DATASET))
-    assert entry.line == 3 and entry.record == file_batch_id(log)[:16]
+    assert entry.line == 3 and entry.record == file_hash(log)[:16]
 
 
-def test_parallel_parse_gives_the_same_lake(tmp_path: Path, deployment: Deployment) -> None:
+def test_lost_index_and_batches_of_one_file_are_recognised(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    folder = _logs(tmp_path / "logs")
+    ingest_files(deployment, deployment.system(), [folder / "auth.log"], workers=1)
+    (deployment.lake.root / DATASET / INDEX_NAME).unlink()
+    # Earlier versions wrote one batch per file, named by the file's hash.
+    jsonl = folder / "security.jsonl"
+    older = pa.table({"event_id": ["e1"], "host": ["ws-07"]}).replace_schema_metadata(
+        {"vigil.quarantine": "[]"}
+    )
+    deployment.lake.write(DATASET, older, file_hash(jsonl))
+    again = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    status = {Path(f.path).name: f.status for f in again.files}
+    assert status == {
+        "auth.log": ALREADY,
+        "security.jsonl": ALREADY,
+        "portal-access.log": INGESTED,
+        "notes.txt": UNKNOWN_FORMAT,
+    }
+    assert again.events == 1
+
+
+def test_worker_tables_fold_column_spellings() -> None:
+    left = pa.table({"event_id": ["a"], "ProcessId": ["1"]})
+    right = pa.table({"event_id": ["b"], "ProcessID": ["2"], "Image": ["x"]})
+    combined = combine_tables([left, right])
+    assert combined.column_names == ["event_id", "ProcessId", "Image"]
+    assert combined.column("ProcessId").to_pylist() == ["1", "2"]
+
+
+def test_parallel_parse_gives_the_same_lake(
+    tmp_path: Path, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
     samples = [
         _regression_evtx(n)
         for n in (
@@ -154,6 +243,9 @@ def test_parallel_parse_gives_the_same_lake(tmp_path: Path, deployment: Deployme
     (tmp_path / "other").mkdir()
     shutil.copy(deployment.settings.config_path, tmp_path / "other" / "vigil.toml")
     other = Deployment.open(deployment.settings.model_copy(update={"data": tmp_path / "other"}))
+    # Small files are parsed in this process: make the workers start anyway.
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "CHUNKS_PER_WORKER", 2)
     parallel = ingest_files(other, other.system(), samples, workers=2)
     assert parallel.events == serial.events == 10
     assert _event_ids(other) == serial_ids
@@ -161,7 +253,17 @@ def test_parallel_parse_gives_the_same_lake(tmp_path: Path, deployment: Deployme
         left = pq.read_table(deployment.lake.root / DATASET / f"{batch}.parquet")
         right = pq.read_table(other.lake.root / DATASET / f"{batch}.parquet")
         assert left.equals(right)
+    # Batches of one file each: workers parse the next while this process writes the last.
+    (tmp_path / "third").mkdir()
+    shutil.copy(deployment.settings.config_path, tmp_path / "third" / "vigil.toml")
+    third = Deployment.open(deployment.settings.model_copy(update={"data": tmp_path / "third"}))
+    monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
+    split = ingest_files(third, third.system(), samples, workers=2)
+    assert len(split.batches) == 3 and len(set(split.batches)) == 3
+    assert [f.events for f in split.files] == [f.events for f in serial.files]
+    assert _event_ids(third) == serial_ids
     other.close()
+    third.close()
 
 
 def test_hosts_are_placed_and_unknown_ones_listed(deployment: Deployment, tmp_path: Path) -> None:

@@ -52,5 +52,13 @@ class DuckDBEngine(LakeEngine):
         except duckdb.Error as e:
             raise LakeError(f"query failed: {e}") from e
 
+    def query_rows(self, sql: str) -> list[tuple[Any, ...]]:
+        # Straight to the engine: `sql()` first tokenises the statement in Python, a third of
+        # the time of a statement holding hundreds of Sigma rules (measured).
+        try:
+            return self.conn.execute(sql).fetchall()
+        except duckdb.Error as e:
+            raise LakeError(f"query failed: {e}") from e
+
     def close(self) -> None:
         self.conn.close()

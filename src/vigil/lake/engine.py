@@ -26,6 +26,10 @@ class LakeEngine(ABC):
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run `sql` and return the whole result as Arrow."""
 
+    def query_rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` and return its rows as tuples: for small results read in Python."""
+        return [tuple(row.values()) for row in self.query(sql).to_pylist()]
+
     @abstractmethod
     def close(self) -> None: ...
 

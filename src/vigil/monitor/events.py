@@ -10,10 +10,12 @@ with the `data_` prefix.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 
+import numpy as np
 import pyarrow as pa
 
 from vigil.monitor.sources.base import DATASET, RawRecord
@@ -60,29 +62,23 @@ class HostSeen:
 
 @dataclass
 class EventTableBuilder:
-    """Collects records of one batch and lays them out as an Arrow table."""
+    """Collects records of one batch (one file or many) and lays them out as an Arrow table.
+
+    Each record's sparse fields are appended to three flat lists (row, name, value), and
+    `table()` pivots them into columns with Arrow and NumPy: a record costs three list
+    extends instead of a dictionary lookup per field, which was a third of the parse.
+    `hosts` describes the records since the last `next_file`: ingest keeps it per file.
+    """
 
     source: str
     unit_of: Callable[[str], str]
     default_host: str = ""
     hosts: dict[str, HostSeen] = field(default_factory=dict)
     _core: dict[str, list[object]] = field(default_factory=lambda: {c: [] for c in CORE_COLUMNS})
-    _names: dict[str, str] = field(default_factory=dict)
-    _exact: dict[str, str] = field(default_factory=dict)
-    _sparse: dict[str, tuple[list[int], list[str | None]]] = field(default_factory=dict)
+    _field_rows: list[int] = field(default_factory=list)
+    _field_names: list[str] = field(default_factory=list)
+    _field_values: list[str | None] = field(default_factory=list)
     _rows: int = 0
-
-    def column_name(self, name: str) -> str:
-        exact = self._exact.get(name)
-        if exact is not None:
-            return exact
-        folded = name.lower()
-        known = self._names.get(folded)
-        if known is None:
-            known = RENAMED_PREFIX + name if folded in _CORE_LOWER else name
-            self._names[folded] = known
-        self._exact[name] = known
-        return known
 
     def add(self, record: RawRecord) -> None:
         host = record.host or self.default_host
@@ -96,20 +92,21 @@ class EventTableBuilder:
         core["channel"].append(record.channel)
         core["event_code"].append(record.event_code)
         core["message"].append(record.message)
-        row = self._rows
-        sparse = self._sparse
-        exact = self._exact
-        for name, value in record.fields.items():
-            column = exact.get(name) or self.column_name(name)
-            slot = sparse.get(column)
-            if slot is None:
-                slot = sparse[column] = ([], [])
-            elif slot[0][-1] == row:
-                continue  # same name twice in one record (case-folded): the first one wins
-            slot[0].append(row)
-            slot[1].append(value)
+        fields = record.fields
+        if fields:
+            self._field_rows.extend(repeat(self._rows, len(fields)))
+            self._field_names.extend(fields)
+            self._field_values.extend(fields.values())
         self._rows += 1
-        self.hosts.setdefault(host, HostSeen()).add(record.ts)
+        seen = self.hosts.get(host)
+        if seen is None:
+            seen = self.hosts[host] = HostSeen()
+        seen.add(record.ts)
+
+    def next_file(self, source: str, default_host: str) -> None:
+        """Go on with the records of another file (`hosts` starts afresh)."""
+        self.hosts = {}
+        self.source, self.default_host = source, default_host
 
     def __len__(self) -> int:
         return self._rows
@@ -117,10 +114,65 @@ class EventTableBuilder:
     def table(self) -> pa.Table:
         arrays = [pa.array(self._core[c], type=CORE_SCHEMA.field(c).type) for c in CORE_COLUMNS]
         names = list(CORE_COLUMNS)
-        for column, (rows, values) in self._sparse.items():
-            full: list[str | None] = [None] * self._rows
-            for row, value in zip(rows, values, strict=True):
-                full[row] = value
-            arrays.append(pa.array(full, type=pa.string()))
+        for column, rows, values in self._sparse_columns():
+            arrays.append(_spread(rows, values, self._rows))
             names.append(column)
         return pa.Table.from_arrays(arrays, names=names)
+
+    def _sparse_columns(self) -> Iterator[tuple[str, np.ndarray, pa.StringArray]]:
+        """Each sparse column (in order of first appearance) with its rows and values.
+
+        Names that differ only in case are one column, spelled as first seen; a record that
+        has both keeps its first (DuckDB folds identifiers, so they could not be two columns).
+        """
+        if not self._field_names:
+            return
+        encoded = pa.array(self._field_names, pa.string()).dictionary_encode()
+        spellings: list[str] = encoded.dictionary.to_pylist()
+        columns: list[str] = []
+        column_of: dict[str, int] = {}
+        index = np.empty(len(spellings), dtype=np.int64)
+        for i, name in enumerate(spellings):
+            folded = name.lower()
+            found = column_of.get(folded)
+            if found is None:
+                found = column_of[folded] = len(columns)
+                columns.append(RENAMED_PREFIX + name if folded in _CORE_LOWER else name)
+            index[i] = found
+        which = index[encoded.indices.to_numpy()]
+        order = np.argsort(which, kind="stable")  # by column, then in the order added
+        rows = np.asarray(self._field_rows, dtype=np.int64)[order]
+        values = pa.array(self._field_values, pa.string()).take(pa.array(order))
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(which, minlength=len(columns)))))
+        for k, column in enumerate(columns):
+            start, end = int(bounds[k]), int(bounds[k + 1])
+            at, found = rows[start:end], values.slice(start, end - start)
+            first = np.ones(len(at), dtype=bool)
+            first[1:] = at[1:] != at[:-1]
+            if not first.all():
+                at, found = at[first], found.filter(pa.array(first))
+            yield column, at, found
+
+
+def _spread(rows: np.ndarray, values: pa.StringArray, length: int) -> pa.Array:
+    """A column of `length` rows holding `values` at `rows` (ascending) and nulls elsewhere.
+
+    Built from the values' buffers: the offsets of the rows without a value repeat the
+    offset before them. The text is the column's own slice of the shared buffer, so that a
+    column sent to another process carries its values only.
+    """
+    _, offsets_buffer, data = values.buffers()
+    offsets = np.frombuffer(
+        offsets_buffer, dtype=np.int32, count=len(values) + 1, offset=values.offset * 4
+    )
+    start, end = int(offsets[0]), int(offsets[-1])
+    lengths = np.zeros(length + 1, dtype=np.int32)
+    lengths[rows + 1] = np.diff(offsets)
+    valid = np.zeros(length, dtype=bool)
+    valid[rows] = values.is_valid().to_numpy(zero_copy_only=False) if values.null_count else True
+    return pa.StringArray.from_buffers(
+        length,
+        pa.py_buffer(np.cumsum(lengths, dtype=np.int32)),
+        data.slice(start, end - start) if data is not None else pa.py_buffer(b""),
+        pa.py_buffer(np.packbits(valid, bitorder="little")),
+    )

@@ -132,20 +132,30 @@ def literals_of(node: Node, out: dict[str, set[str]] | None = None) -> dict[str,
     return out
 
 
-def _found(text: str, literals: set[str]) -> set[str]:
-    """Which literals occur in text: one Aho-Corasick pass instead of one search per literal."""
-    if len(literals) <= 3:
-        return {lit for lit in literals if lit in text}
-    automaton = ahocorasick.Automaton()
-    for lit in literals:
-        automaton.add_word(lit, lit)
-    automaton.make_automaton()
-    found: set[str] = set()
-    for _, lit in automaton.iter(text):
-        found.add(lit)
-        if len(found) == len(literals):
-            break
-    return found
+class LiteralFinder:
+    """Finds which of a column's literals occur in a text: one Aho-Corasick pass for them all.
+
+    Built once per rule set and column and reused for every batch.
+    """
+
+    def __init__(self, literals: set[str]) -> None:
+        self.literals = frozenset(literals)
+        self._automaton: Any = None
+        if len(self.literals) > 3:
+            self._automaton = ahocorasick.Automaton()
+            for lit in self.literals:
+                self._automaton.add_word(lit, lit)
+            self._automaton.make_automaton()
+
+    def __call__(self, text: str) -> set[str]:
+        if self._automaton is None:
+            return {lit for lit in self.literals if lit in text}
+        found: set[str] = set()
+        for _, lit in self._automaton.iter(text):
+            found.add(lit)
+            if len(found) == len(self.literals):
+                break
+        return found
 
 
 class LiteralChecker:
@@ -153,16 +163,19 @@ class LiteralChecker:
 
     `values` maps a lower-cased column name to its lower-cased distinct values joined by NUL;
     a column with no value is absent, and None stands for "too much text to index: anything".
-    `wanted` names the literals the rules will ask about, so that each column is searched once.
+    `finders` hold, per column, the literals the rules will ask about, so that each column is
+    searched once.
     """
 
-    def __init__(self, values: Mapping[str, str | None], wanted: Mapping[str, set[str]]) -> None:
+    def __init__(
+        self, values: Mapping[str, str | None], finders: Mapping[str, LiteralFinder]
+    ) -> None:
         self.present = frozenset(values)
         self.found: dict[str, set[str] | None] = {}
-        for column, literals in wanted.items():
+        for column, finder in finders.items():
             if column in values:
                 text = values[column]
-                self.found[column] = None if text is None else _found(text, literals)
+                self.found[column] = None if text is None else finder(text)
 
     def __call__(self, node: Node) -> bool:
         if not isinstance(node, list):
@@ -183,4 +196,5 @@ class LiteralChecker:
 
 def could_match(node: Node, values: Mapping[str, str | None]) -> bool:
     """Whether a rule with this tree could match events whose columns hold `values`."""
-    return LiteralChecker(values, literals_of(node))(node)
+    finders = {c: LiteralFinder(found) for c, found in literals_of(node).items()}
+    return LiteralChecker(values, finders)(node)

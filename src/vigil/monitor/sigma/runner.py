@@ -1,18 +1,23 @@
 """Runs converted Sigma rules over a table of events, fast enough for thousands of rules.
 
-Three things keep it fast, each measured (docs/benchmarks.md):
+What keeps it fast, each measured (docs/benchmarks.md):
 - rules are grouped by log source, and each group sees only its own events (a Channel/EventID
   mask computed once), in a narrow table of just the columns its rules read;
 - each rule's literal prefilter is checked against the distinct values of that table, so a
   rule whose words do not occur is never planned (planning costs about a millisecond a rule);
 - case-insensitive matches read folded columns computed once per group, and the rules of a
-  group run as one UNION ALL query.
+  group run as one query that scans the group once and lists, per event, the rules it matched;
+- a rule runs without the log-source conditions its group already guarantees: on a small batch
+  DuckDB spends its time binding SQL, and those conditions were about a sixth of it.
+The layout of a rule set (groups, stripped SQL, literal automata) is a `RulePlan`, worked out
+once and reused for every batch.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -25,21 +30,40 @@ from vigil.lake.engine import LakeEngine
 from vigil.monitor.events import CORE_COLUMNS
 from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN, quote_identifier
 from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping
-from vigil.monitor.sigma.prefilter import LiteralChecker, Node, columns_of, literals_of
+from vigil.monitor.sigma.prefilter import (
+    LiteralChecker,
+    LiteralFinder,
+    Node,
+    columns_of,
+    literals_of,
+)
 from vigil.monitor.sigma.rules import CORRELATION_GROUP
 
 ROW = "__row"
 GROUP_VIEW = "vigil_sigma_group_arrow"
 GROUP_TABLE = "vigil_sigma_group"
-#: How each engine copies the group into its own storage before the rules read it: scanning
-#: the Arrow table from every branch of a 1,000-rule query is four times slower (measured).
+#: Engines that copy the group into their own storage before the rules read it. DuckDB reads
+#: the Arrow table directly: one scan per group, and copying it cost more than it saved.
 MATERIALIZE = {
-    "duckdb": "CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}",
     "spark": "CACHE TABLE {table} AS SELECT * FROM {view}",
+}
+#: One scan of a group: per event, the index of each rule it matched (one row per match).
+#: `{cases}` is one `CASE WHEN (rule) THEN index END` per rule; no lambda, which DuckDB
+#: versions spell differently.
+MATCH_QUERY = {
+    "duckdb": "SELECT row_number, rule_index FROM (SELECT {row} AS row_number, "
+    "unnest([{cases}]) AS rule_index FROM {table}) WHERE rule_index IS NOT NULL",
+    "spark": "SELECT row_number, rule_index FROM (SELECT {row} AS row_number, "
+    "explode(array({cases})) AS rule_index FROM {table}) WHERE rule_index IS NOT NULL",
 }
 EVENTS_VIEW = "monitor_events"
 #: Above this much distinct text a column is not indexed for the prefilter (it says "maybe").
 MAX_INDEXED_TEXT = 4 * 1024 * 1024
+#: Rows per chunk below which event tables are made contiguous, and above which a group is
+#: handed to DuckDB in chunks of this size, which its threads scan in parallel.
+MIN_CHUNK = 8192
+#: Events per slice when full texts are joined on several threads.
+TEXT_SLICE = 32768
 _MAPPINGS = {m.key: m for m in MAPPINGS}
 
 
@@ -115,8 +139,12 @@ def combine_batches(tables: Sequence[pa.Table], columns: Iterable[str] | None = 
             table = table.select(first)
             names = [names[i] for i in first]
         renamed.append(table.rename_columns(names))
-    # Contiguous columns: take() over hundreds of small chunks is a hundred times slower.
-    return pa.concat_tables(renamed, promote_options="default").combine_chunks()
+    combined = pa.concat_tables(renamed, promote_options="default")
+    # take() over hundreds of small chunks is a hundred times slower than over one; over a few
+    # large ones it costs less than copying every column into one (measured).
+    if combined.num_columns and combined.column(0).num_chunks > max(1, len(combined) // MIN_CHUNK):
+        combined = combined.combine_chunks()
+    return combined
 
 
 def needed_columns(rules: Iterable[CompiledRule]) -> set[str]:
@@ -129,85 +157,217 @@ def needed_columns(rules: Iterable[CompiledRule]) -> set[str]:
 
 
 def with_full_text(events: pa.Table) -> pa.Table:
-    """Fill `message` where a source left it empty (EVTX) with the event's field values."""
+    """Fill `message` where a source left it empty (EVTX) with the event's field values.
+
+    The values are joined in column order, skipping empty fields. A large table is joined in
+    slices on Arrow's threads (the join itself runs on one).
+    """
     if FULL_TEXT_COLUMN not in events.column_names:
         return events
     sparse = [
-        events.column(n)
+        n
         for n in events.column_names
         if n not in CORE_COLUMNS and pa.types.is_string(events.schema.field(n).type)
     ]
     if not sparse or events.column(FULL_TEXT_COLUMN).null_count == 0:
         return events
-    joined = pc.binary_join_element_wise(*sparse, "\n", null_handling="skip")
-    filled = pc.coalesce(events.column(FULL_TEXT_COLUMN), joined)
+    columns = events.select([FULL_TEXT_COLUMN, *sparse])
+    step = max(TEXT_SLICE, -(-len(events) // pa.cpu_count()))
+    slices = [columns.slice(start, step) for start in range(0, len(events), step)]
+    if len(slices) > 1:
+        with ThreadPoolExecutor(len(slices)) as pool:
+            parts = list(pool.map(_full_text, slices))
+    else:
+        parts = [_full_text(s) for s in slices]
+    filled = pa.chunked_array([c for p in parts for c in p.chunks], pa.string())
     index = events.column_names.index(FULL_TEXT_COLUMN)
     return events.set_column(index, FULL_TEXT_COLUMN, filled)
+
+
+def _full_text(columns: pa.Table) -> pa.ChunkedArray:
+    joined = pc.binary_join_element_wise(*columns.columns[1:], "\n", null_handling="skip")
+    return pc.coalesce(columns.column(0), joined)
 
 
 def _lookup(table: pa.Table) -> dict[str, str]:
     return {n.lower(): n for n in table.column_names}
 
 
-def _mask(events: pa.Table, mapping: LogsourceMapping) -> pa.ChunkedArray | None:
-    names = _lookup(events)
-    mask: Any = None
-    for column, values in mapping.conditions.items():
-        name = names.get(column.lower())
-        if name is None:
-            return pa.chunked_array([pa.array([False] * len(events))])
-        data = events.column(name)
-        if all(isinstance(v, int) for v in values):
-            wanted = pa.array(values, type=data.type)
-        else:
-            data = pc.utf8_lower(data.cast(pa.string()))
-            wanted = pa.array([str(v).lower() for v in values])
-        part = pc.fill_null(pc.is_in(data, value_set=wanted), False)
-        mask = part if mask is None else pc.and_(mask, part)
-    return mask
+class _Selector:
+    """The rows of each log source in one table of events; lower-cases each column once."""
+
+    def __init__(self, events: pa.Table) -> None:
+        self.events = events
+        self.names = _lookup(events)
+        self._lowered: dict[str, pa.ChunkedArray] = {}
+
+    def _lower(self, name: str) -> pa.ChunkedArray:
+        found = self._lowered.get(name)
+        if found is None:
+            found = self._lowered[name] = pc.utf8_lower(self.events.column(name).cast(pa.string()))
+        return found
+
+    def rows(self, mapping: LogsourceMapping) -> pa.Array | None:
+        """Indices of the source's events; None when every event belongs to it."""
+        mask: Any = None
+        for column, values in mapping.conditions.items():
+            name = self.names.get(column.lower())
+            if name is None:
+                return pa.array([], pa.uint64())
+            if all(isinstance(v, int) for v in values):
+                data = self.events.column(name)
+                wanted = pa.array(values, type=data.type)
+            else:
+                data = self._lower(name)
+                wanted = pa.array([str(v).lower() for v in values])
+            part = pc.fill_null(pc.is_in(data, value_set=wanted), False)
+            mask = part if mask is None else pc.and_(mask, part)
+        return None if mask is None else pc.indices_nonzero(mask)
 
 
-def literal_index(table: pa.Table, columns: Iterable[str]) -> dict[str, str | None]:
-    """Distinct lower-cased values per column, for `could_match` (folded columns are reused)."""
-    names = _lookup(table)
-    out: dict[str, str | None] = {}
-    for column in columns:
-        folded = names.get((column + FOLDED_SUFFIX).lower())
-        name = folded or names.get(column.lower())
+class GroupColumns:
+    """The columns of one group's events, each taken (and lower-cased) once, when first asked."""
+
+    def __init__(self, events: pa.Table, rows: pa.Array | None) -> None:
+        self.events = events
+        self.rows = rows
+        self.count = len(events) if rows is None else len(rows)
+        self._names = _lookup(events)
+        self._raw: dict[str, Any] = {}
+        self._folded: dict[str, Any] = {}
+
+    def raw(self, column: str) -> Any:
+        """The column over the group's rows, None when the events lack it."""
+        name = self._names.get(column.lower())
         if name is None:
-            continue
-        data = table.column(name)
-        if data.null_count == len(data):
-            continue
-        distinct = pc.unique(data.cast(pa.string())).drop_null()
-        if folded is None:
-            distinct = pc.utf8_lower(distinct)
-        size = pc.sum(pc.binary_length(distinct)).as_py() or 0
-        out[column.lower()] = None if size > MAX_INDEXED_TEXT else "\x00".join(distinct.to_pylist())
-    return out
+            return None
+        found = self._raw.get(name)
+        if found is None:
+            data = self.events.column(name)
+            found = self._raw[name] = data if self.rows is None else data.take(self.rows)
+        return found
+
+    def folded(self, column: str) -> Any:
+        """The column lower-cased as text (the backend's `"<field>#lower"`), None if absent."""
+        data = self.raw(column)
+        if data is None:
+            return None
+        name = self._names[column.lower()]
+        found = self._folded.get(name)
+        if found is None:
+            found = self._folded[name] = pc.utf8_lower(data.cast(pa.string()))
+        return found
+
+    def literal_index(self, columns: Iterable[str]) -> dict[str, str | None]:
+        """Distinct lower-cased values per column, for `could_match`."""
+        out: dict[str, str | None] = {}
+        for column in columns:
+            data = self.raw(column)
+            if data is None or data.null_count == len(data):
+                continue
+            distinct = pc.utf8_lower(pc.unique(data.cast(pa.string())).drop_null())
+            size = pc.sum(pc.binary_length(distinct)).as_py() or 0
+            joined = None if size > MAX_INDEXED_TEXT else "\x00".join(distinct.to_pylist())
+            out[column.lower()] = joined
+        return out
+
+    def table(self, columns: Iterable[str]) -> pa.Table:
+        """The group's rows with just these columns (folded ones computed) and their row numbers.
+
+        A large group comes in chunks, which DuckDB scans on all its threads.
+        """
+        arrays: dict[str, Any] = {
+            ROW: pa.array(range(self.count), pa.int64())
+            if self.rows is None
+            else self.rows.cast(pa.int64())
+        }
+        seen = {ROW.lower()}
+        for column in sorted(columns):
+            if column.lower() in seen:
+                continue  # DuckDB folds case: one column serves every spelling
+            seen.add(column.lower())
+            if column.endswith(FOLDED_SUFFIX):
+                data = self.folded(column[: -len(FOLDED_SUFFIX)])
+            else:
+                data = self.raw(column)
+            arrays[column] = pa.nulls(self.count, pa.string()) if data is None else data
+        table = pa.table(arrays).combine_chunks()
+        if len(table) < 2 * MIN_CHUNK:
+            return table
+        return pa.Table.from_batches(table.to_batches(max_chunksize=MIN_CHUNK))
 
 
 def narrow_table(events: pa.Table, rows: pa.Array | None, columns: Iterable[str]) -> pa.Table:
     """The rows of a group with just the columns its SQL reads, folded columns computed."""
-    names = _lookup(events)
-    count = len(events) if rows is None else len(rows)
-    arrays: dict[str, pa.Array | pa.ChunkedArray] = {
-        ROW: pa.array(range(len(events)), pa.int64()) if rows is None else rows.cast(pa.int64())
-    }
-    seen = {ROW.lower()}
-    for column in sorted(columns):
-        if column.lower() in seen:
-            continue  # DuckDB folds case: one column serves every spelling
-        seen.add(column.lower())
-        folded = column.endswith(FOLDED_SUFFIX)
-        base = column[: -len(FOLDED_SUFFIX)] if folded else column
-        name = names.get(base.lower())
-        if name is None:
-            arrays[column] = pa.nulls(count, pa.string())
-            continue
-        data = events.column(name) if rows is None else events.column(name).take(rows)
-        arrays[column] = pc.utf8_lower(data.cast(pa.string())) if folded else data
-    return pa.table(arrays)
+    return GroupColumns(events, rows).table(columns)
+
+
+def strip_prefix(sql: str, prefix: str) -> str:
+    """A rule's SQL without its group's leading conditions, true of every event of the group.
+
+    The conditions are the leftmost operands of an AND, so over those events `P AND x` is `x`
+    whatever `x` is (TRUE AND NULL is NULL); SQL that does not start with them is kept whole.
+    """
+    lead = prefix + " AND "
+    return sql[len(lead) :] if prefix and sql.startswith(lead) else sql
+
+
+class RuleGroup:
+    """The rules of one log source; what the runner needs of them is worked out on first use
+    (a rule set has sixty groups, a batch usually reaches a few)."""
+
+    def __init__(self, mapping: LogsourceMapping, rules: list[CompiledRule]) -> None:
+        self.mapping = mapping
+        self.rules = rules
+
+    @cached_property
+    def bodies(self) -> list[str]:
+        """Each rule's SQL without the conditions that select the group's events."""
+        prefix = self.mapping.rule_prefix()
+        return [strip_prefix(r.sql, prefix) for r in self.rules]
+
+    @cached_property
+    def literal_columns(self) -> set[str]:
+        return set().union(*(r.literal_columns for r in self.rules))
+
+    @cached_property
+    def finders(self) -> dict[str, LiteralFinder]:
+        wanted: dict[str, set[str]] = {}
+        for rule in self.rules:
+            for column, found in rule.literals.items():
+                wanted.setdefault(column, set()).update(found)
+        return {c: LiteralFinder(found) for c, found in wanted.items()}
+
+
+class RulePlan:
+    """A rule set laid out for the runner: rules by log source, unknown sources as errors."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self.rules = list(rules)
+        self.groups: list[RuleGroup] = []
+        self.errors: dict[str, str] = {}
+        by_group: dict[str, list[CompiledRule]] = defaultdict(list)
+        for rule in self.rules:
+            if rule.kind == "rule":
+                by_group[rule.group_key].append(rule)
+        for key, group in sorted(by_group.items()):
+            mapping = _MAPPINGS.get(key)
+            if mapping is None:
+                for rule in group:
+                    self.errors[rule.id] = f"unknown log-source group {key!r}"
+                continue
+            self.groups.append(RuleGroup(mapping, group))
+
+    @cached_property
+    def columns(self) -> set[str]:
+        """The event fields the rules read (see `needed_columns`)."""
+        return needed_columns(self.rules)
+
+    def prepare(self) -> None:
+        """Work out now what does not depend on the events (the rules' literals and columns)."""
+        for rule in self.rules:
+            rule.literals  # noqa: B018 (a cached property)
+        self.columns  # noqa: B018
 
 
 class RuleRunner:
@@ -217,23 +377,18 @@ class RuleRunner:
         self.engine = engine
         self._source = GROUP_TABLE if engine.name in MATERIALIZE else GROUP_VIEW
 
-    def run(self, events: pa.Table, rules: Sequence[CompiledRule]) -> tuple[list[Hit], RunStats]:
-        stats = RunStats(events=len(events), rules=len(rules))
+    def run(
+        self, events: pa.Table, rules: Sequence[CompiledRule] | RulePlan
+    ) -> tuple[list[Hit], RunStats]:
+        plan = rules if isinstance(rules, RulePlan) else RulePlan(rules)
+        stats = RunStats(events=len(events), rules=len(plan.rules))
+        stats.errors.update(plan.errors)
         hits: list[Hit] = []
-        by_group: dict[str, list[CompiledRule]] = defaultdict(list)
-        for rule in rules:
-            if rule.kind == "rule":
-                by_group[rule.group_key].append(rule)
         if not len(events):
             return hits, stats
-        for key, group in sorted(by_group.items()):
-            mapping = _MAPPINGS.get(key)
-            if mapping is None:
-                for rule in group:
-                    stats.errors[rule.id] = f"unknown log-source group {key!r}"
-                continue
-            mask = _mask(events, mapping)
-            rows = None if mask is None else pc.indices_nonzero(mask)
+        selector = _Selector(events)
+        for group in plan.groups:
+            rows = selector.rows(group.mapping)
             if rows is not None and len(rows) == 0:
                 continue
             hits += self._run_group(events, rows, group, stats)
@@ -241,46 +396,42 @@ class RuleRunner:
         return hits, stats
 
     def _run_group(
-        self, events: pa.Table, rows: pa.Array | None, group: list[CompiledRule], stats: RunStats
+        self, events: pa.Table, rows: pa.Array | None, group: RuleGroup, stats: RunStats
     ) -> list[Hit]:
-        prefilter_columns = set().union(*(r.literal_columns for r in group))
-        sql_columns = set().union(*(r.columns for r in group))
-        table = narrow_table(events, rows, sql_columns | prefilter_columns)
-        wanted: dict[str, set[str]] = {}
-        for rule in group:
-            for column, found in rule.literals.items():
-                wanted.setdefault(column, set()).update(found)
-        check = LiteralChecker(literal_index(table, prefilter_columns), wanted)
-        candidates = [r for r in group if check(r.prefilter)]
-        stats.candidates += len(candidates)
-        if not candidates:
+        columns = GroupColumns(events, rows)
+        check = LiteralChecker(columns.literal_index(group.literal_columns), group.finders)
+        chosen = [i for i, r in enumerate(group.rules) if check(r.prefilter)]
+        stats.candidates += len(chosen)
+        if not chosen:
             return []
+        # The table holds the columns of the rules that run, not of all the group's rules.
+        table = columns.table(set().union(*(group.rules[i].columns for i in chosen)))
         self.engine.register_arrow(GROUP_VIEW, table)
         copy = MATERIALIZE.get(self.engine.name)
         if copy:
             self.engine.query(copy.format(table=GROUP_TABLE, view=GROUP_VIEW))
         try:
-            return self._query(candidates)
+            return self._query(group, chosen)
         except LakeError:
             # One bad rule must not hide the others: run them one by one to find it.
             hits: list[Hit] = []
-            for rule in candidates:
+            for index in chosen:
                 try:
-                    hits += self._query([rule])
+                    hits += self._query(group, [index])
                 except LakeError as e:
-                    stats.errors[rule.id] = str(e)
+                    stats.errors[group.rules[index].id] = str(e)
             return hits
 
-    def _query(self, rules: Sequence[CompiledRule]) -> list[Hit]:
-        sql = "\nUNION ALL\n".join(
-            f"SELECT {i} AS rule_index, {quote_identifier(ROW)} AS row_number "
-            f"FROM {self._source} WHERE ({rule.sql})"
-            for i, rule in enumerate(rules)
+    def _query(self, group: RuleGroup, chosen: Sequence[int]) -> list[Hit]:
+        cases = ", ".join(
+            f"CASE WHEN ({group.bodies[i]}) THEN {n} END" for n, i in enumerate(chosen)
         )
-        result = self.engine.query(sql)
-        indexes = result.column("rule_index").to_pylist()
-        numbers = result.column("row_number").to_pylist()
-        return [Hit(rules[i].id, n) for i, n in zip(indexes, numbers, strict=True)]
+        template = MATCH_QUERY.get(self.engine.name, MATCH_QUERY["duckdb"])
+        sql = template.format(row=quote_identifier(ROW), cases=cases, table=self._source)
+        # Rule by rule, events in lake order, whatever order a parallel scan returned them in.
+        pairs = sorted((n, r) for r, n in self.engine.query_rows(sql))
+        rules = group.rules
+        return [Hit(rules[chosen[n]].id, r) for n, r in pairs]
 
     def run_correlations(
         self, events: pa.Table, rules: Sequence[CompiledRule]

@@ -7,14 +7,18 @@ crash means the batches are scanned again, which changes nothing (occurrences ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from time import perf_counter
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from vigil.core.access import Actor, Permission
@@ -28,10 +32,10 @@ from vigil.monitor.sigma.findings import EventRows, findings_from_hits
 from vigil.monitor.sigma.runner import (
     CompiledRule,
     Hit,
+    RulePlan,
     RuleRunner,
     RunStats,
     combine_batches,
-    needed_columns,
     with_full_text,
 )
 from vigil.store.findings import RecordResult, record_findings
@@ -48,33 +52,124 @@ class RuleSetScan:
     findings: int = 0
     recorded: RecordResult = field(default_factory=RecordResult)
     seconds: float = 0.0
+    #: Seconds per stage: load (rules and events), match, findings (built), record (stored).
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, stage: str, since: float) -> float:
+        now = perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - since
+        return now
+
+
+def _json(value: Any) -> Any:
+    # SQLite hands JSON columns back as text; PostgreSQL's driver has decoded them already.
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def compiled_rules(session: Session, ruleset: str) -> list[CompiledRule]:
-    rows = session.scalars(
-        select(MonitorRule).where(
-            MonitorRule.ruleset == ruleset,
-            MonitorRule.enabled.is_(True),
-            MonitorRule.sql.is_not(None),
-            MonitorRule.kind.in_(("rule", "correlation")),
-        )
+    """The enabled, converted rules of a rule set.
+
+    A Core query with the JSON columns read as text and decoded here: through ORM objects and
+    their JSON type, loading 2,400 rules took 1.6 times as long (measured).
+    """
+    table = MonitorRule.__table__
+    c = table.c
+    query = select(
+        c.id,
+        c.kind,
+        c.group_key,
+        c.sql,
+        type_coerce(c.columns, Text),
+        type_coerce(c.prefilter, Text),
+        c.title,
+        c.level,
+        type_coerce(c.tags, Text),
+        type_coerce(c.logsource, Text),
+        c.ruleset,
+    ).where(
+        c.ruleset == ruleset,
+        c.enabled.is_(True),
+        c.sql.is_not(None),
+        c.kind.in_(("rule", "correlation")),
     )
     return [
         CompiledRule(
-            id=r.id,
-            kind=r.kind,
-            group_key=r.group_key,
-            sql=r.sql or "",
-            columns=tuple(r.columns),
-            prefilter=r.prefilter,
-            title=r.title,
-            level=r.level,
-            tags=tuple(r.tags),
-            logsource=tuple(sorted(r.logsource.items())),
-            ruleset=r.ruleset,
+            id=rule_id,
+            kind=kind,
+            group_key=group_key,
+            sql=sql or "",
+            columns=tuple(_json(columns)),
+            prefilter=_json(prefilter),
+            title=title,
+            level=level,
+            tags=tuple(_json(tags)),
+            logsource=tuple(sorted(_json(logsource).items())),
+            ruleset=name,
         )
-        for r in rows
+        for (
+            rule_id,
+            kind,
+            group_key,
+            sql,
+            columns,
+            prefilter,
+            title,
+            level,
+            tags,
+            logsource,
+            name,
+        ) in session.connection().execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class _Cached:
+    stamp: tuple[Any, ...]
+    rules: list[CompiledRule]
+    plan: RulePlan
+
+
+#: Rule sets already loaded and laid out in this process (`vigil monitor ingest --watch`, the
+#: web app), by database and name; a stamp read from the store tells when they changed.
+_PLANS: dict[tuple[str, str], _Cached] = {}
+
+
+def rule_plan(
+    deployment: Deployment, session: Session, ruleset: str
+) -> tuple[list[CompiledRule], RulePlan]:
+    """A rule set's rules and runner plan, loaded once per process until the rules change."""
+    r = MonitorRule
+    stamp = tuple(
+        session.execute(
+            select(func.count(r.id), func.max(r.updated_at)).where(r.ruleset == ruleset)
+        ).one()
+    )
+    key = (deployment.store.url, ruleset)
+    cached = _PLANS.get(key)
+    if cached is None or cached.stamp != stamp:
+        with _collector_paused():
+            rules = compiled_rules(session, ruleset)
+            plan = RulePlan(rules)
+            plan.prepare()
+        cached = _PLANS[key] = _Cached(stamp, rules, plan)
+    return cached.rules, cached.plan
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the rules' literal trees are built.
+
+    They are hundreds of thousands of small lists with no cycles among them; while they are
+    built, the collector scans them, and everything else alive, again and again: that was most
+    of the time of loading 2,400 rules (0.13 of 0.16 s, measured).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _load(
@@ -124,7 +219,7 @@ def scan_rule_set(
     lake_batches = deployment.lake.batches(DATASET)
     with deployment.store.reader() as session:
         done = set(session.scalars(select(MonitorScan.batch).where(MonitorScan.ruleset == ruleset)))
-        rules = compiled_rules(session, ruleset)
+        rules, plan = rule_plan(deployment, session, ruleset)
         placed = host_units(session)
     new = [b for b in lake_batches if b not in done]
     report.batches = len(new)
@@ -132,11 +227,14 @@ def scan_rule_set(
         return report, []
     batches = _load(deployment, new, tables or {}, _needs_text(rules))
     reader = EventRows(batches)
-    columns = needed_columns(rules)
+    columns = plan.columns
     events = combine_batches(batches, columns)
     runner = RuleRunner(deployment.lake.engine)
-    hits, report.stats = runner.run(events, rules)
+    lap = report.lap("load", started)
+    hits, report.stats = runner.run(events, plan)
+    lap = report.lap("match", lap)
     findings = _findings(reader, hits, rules, placed)
+    lap = report.lap("findings", lap)
     correlations = [r for r in rules if r.kind == "correlation"]
     if correlations:
         history = _history(deployment, events, set(new))
@@ -148,7 +246,9 @@ def scan_rule_set(
         report.stats.hits += corr_stats.hits
         report.stats.candidates += corr_stats.candidates
         report.stats.errors.update(corr_stats.errors)
+        lap = report.lap("match", lap)
         findings += _findings(reader, corr_hits, rules, placed)
+        lap = report.lap("findings", lap)
     report.findings = len(findings)
     per_batch = [0] * len(new)
     for hit in hits:
@@ -161,6 +261,7 @@ def scan_rule_set(
         if record:
             report.recorded = record_findings(session, findings)
         session.add_all(marks)
+    report.lap("record", lap)
     report.seconds = perf_counter() - started
     return report, findings
 

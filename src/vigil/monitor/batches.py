@@ -1,0 +1,153 @@
+"""Which source files each lake batch of monitor_events holds: the same file twice adds nothing.
+
+One ingest writes one batch holding many files (a Parquet file per batch costs more than parsing
+a small EVTX file). The batch carries, in its Parquet metadata, the files it holds: content hash,
+path, rows and quarantine entries. That metadata is the truth. An index beside the batches (one
+JSON line per batch) answers "is this file in the lake?" without opening every batch; a batch
+the index lacks (the ingest stopped between writing it and indexing it, or an older version wrote
+one batch per file) is indexed from its metadata the next time the index is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow.parquet as pq
+
+from vigil.lake.quarantine import QuarantineEntry
+
+if sys.platform != "win32":
+    import fcntl
+
+#: Parquet metadata key of the files a batch holds.
+FILES_KEY = "vigil.files"
+#: Metadata key of a one-file batch of earlier versions: that file's quarantine entries.
+QUARANTINE_KEY = "vigil.quarantine"
+INDEX_NAME = "_files.jsonl"
+
+
+@dataclass
+class BatchFile:
+    """One source file inside a batch: its rows are `first` to `first + rows - 1`."""
+
+    sha: str
+    path: str
+    source: str
+    first: int
+    rows: int
+    quarantine: list[QuarantineEntry] = field(default_factory=list)
+
+
+def file_hash(path: Path) -> str:
+    """The content hash that identifies a source file."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def batch_id(shas: Iterable[str]) -> str:
+    """A batch is named by the files it holds, in order: the same files give the same batch."""
+    digest = hashlib.sha256()
+    for sha in shas:
+        digest.update(bytes.fromhex(sha))
+    return digest.hexdigest()
+
+
+def _entry_json(entry: QuarantineEntry) -> dict[str, Any]:
+    return {k: v for k, v in asdict(entry).items() if k != "at"}
+
+
+def files_metadata(files: list[BatchFile]) -> dict[str, str]:
+    """The Parquet metadata a batch carries about its files."""
+    items = [
+        {
+            "sha": f.sha,
+            "path": f.path,
+            "source": f.source,
+            "first": f.first,
+            "rows": f.rows,
+            "quarantine": [_entry_json(e) for e in f.quarantine],
+        }
+        for f in files
+    ]
+    return {FILES_KEY: json.dumps(items, ensure_ascii=False)}
+
+
+def batch_files(path: Path) -> list[BatchFile]:
+    """The files a batch holds, from its metadata (an older one-file batch: its own hash)."""
+    metadata = pq.read_schema(path).metadata or {}
+    raw = metadata.get(FILES_KEY.encode())
+    if raw is not None:
+        return [
+            BatchFile(
+                item["sha"],
+                item["path"],
+                item["source"],
+                item["first"],
+                item["rows"],
+                [QuarantineEntry(**e) for e in item["quarantine"]],
+            )
+            for item in json.loads(raw)
+        ]
+    old = metadata.get(QUARANTINE_KEY.encode())
+    entries = [QuarantineEntry(**e) for e in json.loads(old)] if old else []
+    rows = pq.read_metadata(path).num_rows
+    return [BatchFile(path.stem, "", "", 0, rows, entries)]
+
+
+class BatchIndex:
+    """The file hash -> batch index of one dataset folder, held under a lock while open."""
+
+    def __init__(self, folder: Path, handle: IO[str]) -> None:
+        self.folder = folder
+        self._handle = handle
+        self._batch_of: dict[str, str] = {}
+        self._batches: set[str] = set()
+        self._files: dict[str, dict[str, BatchFile]] = {}
+        handle.seek(0)
+        for line in handle:
+            if line.strip():
+                item = json.loads(line)
+                self._note(item["batch"], item["files"])
+        for path in sorted(folder.glob("*.parquet")):
+            if path.stem not in self._batches:
+                self.add(path.stem, list(self.files(path.stem)))
+
+    @classmethod
+    @contextmanager
+    def open(cls, folder: Path) -> Iterator[BatchIndex]:
+        """The index, locked against another ingest into the same folder until closed."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / INDEX_NAME).open("a+", encoding="utf-8") as handle:
+            if sys.platform != "win32":
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield cls(folder, handle)
+
+    def _note(self, batch: str, shas: list[str]) -> None:
+        self._batches.add(batch)
+        for sha in shas:
+            self._batch_of.setdefault(sha, batch)
+
+    def batch_of(self, sha: str) -> str | None:
+        """The batch that holds the file with this hash, if any."""
+        return self._batch_of.get(sha)
+
+    def files(self, batch: str) -> dict[str, BatchFile]:
+        """The files of a batch by hash (read from its metadata once)."""
+        found = self._files.get(batch)
+        if found is None:
+            found = {f.sha: f for f in batch_files(self.folder / f"{batch}.parquet")}
+            self._files[batch] = found
+        return found
+
+    def add(self, batch: str, shas: list[str]) -> None:
+        """Record a batch written to the folder (after it is in place, never before)."""
+        self._handle.write(json.dumps({"batch": batch, "files": shas}) + "\n")
+        self._handle.flush()
+        self._note(batch, shas)
