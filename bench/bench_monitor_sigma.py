@@ -538,11 +538,20 @@ def report(
         "",
         "Peers (../shared/PEERS.md): Zircolite, Sigma on SQLite in Python, ≈3,300 events/s on "
         "635k JSON events measured here; Hayabusa (Rust) ≈17,000 events/s *published*, on 8 "
-        f"cores. Vigil on 2 shared cores: {_rate(files1['events'], files1['wall'])} events/s on "
-        f"the 281 small files, {_rate(replay2['events'], replay2['wall'])} events/s replayed "
-        f"onto {replicas}× the hosts (best setting: "
-        f"{max(_rate_value(r) for r in e2e.values()):,.0f}). The goal is 20,000 events/s end "
-        f"to end.",
+        "cores of its own hardware (≈2,100 per core). Vigil on 2 shared cores: "
+        f"{_rate(files1['events'], files1['wall'])} events/s on the 281 small files and "
+        f"{_rate(replay2['events'], replay2['wall'])} replayed onto {replicas}× the hosts"
+        + (
+            f" ({_rate_value(files1) / _rate_value(runs[('files', 1)]['before']):.1f}× and "
+            f"{_rate_value(replay2) / _rate_value(runs[('replay', 2)]['before']):.1f}× the "
+            f"rate of `{before}`)"
+            if before
+            else ""
+        )
+        + ". The goal, 20,000 events/s end to end on 2 cores, is not met: on small files the "
+        "fixed costs above (DuckDB binding the candidate rules, loading the rules, starting "
+        "DuckDB) take about as long as parsing, and at scale parsing in Python (about 40 µs an "
+        "event) is half of the time.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -661,6 +670,8 @@ def main() -> None:
     print(f"layout: {layout}")
     grouping = _in_fresh_process(phase_grouping, data)
     print(f"grouping: {grouping}")
+    shutil.rmtree(data)
+    shutil.rmtree(rules_data)
     text = report(rules, parse, e2e, args.replicas, args.before, load, layout, grouping)
     print(text)
     if args.write_docs:
