@@ -196,3 +196,17 @@ def test_watch_picks_up_new_files(
     assert code == 0, out
     assert dropped == [5.0, 5.0]
     assert out.count("1 new events") == 2 and out.count("3 new events") == 1
+
+
+def test_rules_disable_and_enable(data: str, tmp_path: Path) -> None:
+    rule = "11111111-1111-4111-8111-111111111111"
+    assert vigil("rules", "add", str(tmp_path / "rules"), "--name", "local", "--data", data)[0] == 0
+
+    def enabled() -> bool:
+        _, out = vigil("rules", "list", "--json", "--data", data)
+        return bool({r["id"]: r["enabled"] for r in map(json.loads, out.splitlines())}[rule])
+
+    code, out = vigil("rules", "disable", rule, "--data", data)
+    assert (code, f"rule {rule} disabled" in out, enabled()) == (0, True, False)
+    code, out = vigil("rules", "enable", rule, "--data", data)
+    assert (code, f"rule {rule} enabled" in out, enabled()) == (0, True, True)

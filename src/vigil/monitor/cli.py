@@ -434,28 +434,28 @@ def rules_list(
     console.print(_t(dep, "{n} rules").format(n=len(rows)))
 
 
-@rules_app.command("enable")
-@handle_errors
-def rules_enable(rule_id: str, data: DataDir = DEFAULT_DATA) -> None:
-    """Run this rule again."""
+def _set_enabled(rule_id: str, data: Path, enabled: bool) -> None:
     from vigil.monitor.sigma.ruleset import set_rule_enabled
 
     dep = open_deployment(data)
     with dep.store.session() as session:
-        set_rule_enabled(session, dep.system("cli"), rule_id, True)
-    console.print(_t(dep, "rule {id} enabled").format(id=rule_id))
+        set_rule_enabled(session, dep.system("cli"), rule_id, enabled)
+    message = "rule {id} enabled" if enabled else "rule {id} disabled"
+    console.print(_t(dep, message).format(id=rule_id))
+
+
+@rules_app.command("enable")
+@handle_errors
+def rules_enable(rule_id: str, data: DataDir = DEFAULT_DATA) -> None:
+    """Run this rule again."""
+    _set_enabled(rule_id, data, True)
 
 
 @rules_app.command("disable")
 @handle_errors
 def rules_disable(rule_id: str, data: DataDir = DEFAULT_DATA) -> None:
     """Stop running this rule."""
-    from vigil.monitor.sigma.ruleset import set_rule_enabled
-
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        set_rule_enabled(session, dep.system("cli"), rule_id, False)
-    console.print(_t(dep, "rule {id} disabled").format(id=rule_id))
+    _set_enabled(rule_id, data, False)
 
 
 @rules_app.command("rescan")
