@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import BEFORE
+from vigil.core.errors import ValidationError
 from vigil.core.finding import Finding, FindingStatus
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
@@ -170,3 +171,49 @@ def test_new_occurrence_of_a_merged_finding_counts_on_its_target(
             BEFORE + timedelta(minutes=90),
         )
         assert (merged.count, merged.status) == (1, "merged")
+
+
+def test_one_finding_carries_many_occurrences_with_their_times(
+    any_deployment: Deployment,
+) -> None:
+    at = [BEFORE + timedelta(minutes=m) for m in (30, 10, 50)]
+    many = Finding(
+        capability="monitor",
+        rule="sigma-0001",
+        severity=Severity.HIGH,
+        unit="C01",
+        subject="ws-01",
+        title="Suspicious PowerShell",
+        observed_at=at[2],
+        occurrences=("e1", "e2", "e3"),
+        occurred_at=tuple(at),
+    )
+    with any_deployment.store.session() as s:
+        first = record_findings(s, [many])
+        again = record_findings(s, [many])
+        # One more event later, reported the ordinary way, lands on the same row.
+        record_findings(s, [_finding(("e4",), at_offset=90)])
+    assert (first.created, again.unchanged) == (1, 1)
+    with any_deployment.store.reader() as s:
+        row = s.scalars(select(FindingRow)).one()
+        assert (row.count, row.first_seen, row.last_seen) == (
+            4,
+            at[1],
+            BEFORE + timedelta(minutes=90),
+        )
+        seen = dict(s.execute(select(FindingOccurrence.key, FindingOccurrence.seen_at)).all())
+    assert seen == {"e1": at[0], "e2": at[1], "e3": at[2], "e4": BEFORE + timedelta(minutes=90)}
+
+
+def test_occurrence_times_must_match_occurrences() -> None:
+    with pytest.raises(ValidationError, match="3 occurrences but 1 occurrence times"):
+        Finding(
+            capability="monitor",
+            rule="r1",
+            severity=Severity.HIGH,
+            unit="C01",
+            subject="h",
+            title="t",
+            occurrences=("a", "b", "c"),
+            occurred_at=(BEFORE,),
+        )

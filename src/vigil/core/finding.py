@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,8 @@ class Finding:
     `occurrences` are keys of the underlying observations (event ids, record versions). The store
     counts distinct keys, so running a detector again over data it has already seen changes
     nothing, while a new occurrence raises the count and last_seen of the same row.
+    `occurred_at`, when given, says when each occurrence happened (one time per key), so that one
+    Finding can stand for many events; without it every occurrence happened at `observed_at`.
     """
 
     capability: str
@@ -60,6 +63,7 @@ class Finding:
     occurrences: tuple[str, ...] = ()
     #: Extra identity, e.g. a time window, when one rule on one subject must split into rows.
     scope: str = ""
+    occurred_at: tuple[datetime, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("capability", "rule", "unit", "subject", "title"):
@@ -69,6 +73,19 @@ class Finding:
         object.__setattr__(self, "observed_at", to_utc(self.observed_at))
         if not self.occurrences:
             object.__setattr__(self, "occurrences", (self.fingerprint,))
+        if self.occurred_at:
+            if len(self.occurred_at) != len(self.occurrences):
+                raise ValidationError(
+                    f"finding has {len(self.occurrences)} occurrences but "
+                    f"{len(self.occurred_at)} occurrence times"
+                )
+            object.__setattr__(self, "occurred_at", tuple(map(to_utc, self.occurred_at)))
+
+    def occurrence_times(self) -> Iterator[tuple[str, datetime]]:
+        """Each occurrence key with the time it happened."""
+        if self.occurred_at:
+            return zip(self.occurrences, self.occurred_at, strict=True)
+        return ((key, self.observed_at) for key in self.occurrences)
 
     @property
     def fingerprint(self) -> str:

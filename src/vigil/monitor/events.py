@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
 
@@ -60,35 +60,42 @@ class HostSeen:
         self.last = ts if self.last is None or ts > self.last else self.last
 
 
-@dataclass
 class EventTableBuilder:
     """Collects records of one batch (one file or many) and lays them out as an Arrow table.
 
     Each record's sparse fields are appended to three flat lists (row, name, value), and
     `table()` pivots them into columns with Arrow and NumPy: a record costs three list
     extends instead of a dictionary lookup per field, which was a third of the parse.
-    `hosts` describes the records since the last `next_file`: ingest keeps it per file.
+    `hosts` describes the records since the last `next_file`: ingest keeps it per file. It is
+    worked out when asked, from the host and time lists, not kept up to date per record.
     """
 
-    source: str
-    unit_of: Callable[[str], str]
-    default_host: str = ""
-    hosts: dict[str, HostSeen] = field(default_factory=dict)
-    _core: dict[str, list[object]] = field(default_factory=lambda: {c: [] for c in CORE_COLUMNS})
-    _field_rows: list[int] = field(default_factory=list)
-    _field_names: list[str] = field(default_factory=list)
-    _field_values: list[str | None] = field(default_factory=list)
-    _rows: int = 0
+    def __init__(
+        self, source: str, unit_of: Callable[[str], str], default_host: str = ""
+    ) -> None:
+        self.source = source
+        self.unit_of = unit_of
+        self.default_host = default_host
+        self._core: dict[str, list[object]] = {c: [] for c in CORE_COLUMNS}
+        self._field_rows: list[int] = []
+        self._field_names: list[str] = []
+        self._field_values: list[str | None] = []
+        self._rows = 0
+        self._file_start = 0
+        self._units: dict[str, str] = {}
 
     def add(self, record: RawRecord) -> None:
         host = record.host or self.default_host
-        event_id = event_key(self.source, host, record.channel, record.key)
+        source = self.source
+        unit = self._units.get(host)
+        if unit is None:
+            unit = self._units[host] = self.unit_of(host)
         core = self._core
-        core["event_id"].append(event_id)
+        core["event_id"].append(event_key(source, host, record.channel, record.key))
         core["ts"].append(record.ts)
         core["host"].append(host)
-        core["unit"].append(self.unit_of(host))
-        core["source"].append(self.source)
+        core["unit"].append(unit)
+        core["source"].append(source)
         core["channel"].append(record.channel)
         core["event_code"].append(record.event_code)
         core["message"].append(record.message)
@@ -98,14 +105,27 @@ class EventTableBuilder:
             self._field_names.extend(fields)
             self._field_values.extend(fields.values())
         self._rows += 1
-        seen = self.hosts.get(host)
-        if seen is None:
-            seen = self.hosts[host] = HostSeen()
-        seen.add(record.ts)
+
+    @property
+    def hosts(self) -> dict[str, HostSeen]:
+        """Hosts of the records since the last `next_file`, with their counts and time spans."""
+        start = self._file_start
+        names: list[str] = self._core["host"][start:]  # type: ignore[assignment]
+        times: list[datetime] = self._core["ts"][start:]  # type: ignore[assignment]
+        distinct = set(names)
+        if len(distinct) == 1:  # one host per file is the usual case: no loop in Python
+            return {names[0]: HostSeen(len(names), min(times), max(times))}
+        out: dict[str, HostSeen] = {}
+        for host, ts in zip(names, times, strict=True):
+            seen = out.get(host)
+            if seen is None:
+                seen = out[host] = HostSeen()
+            seen.add(ts)
+        return out
 
     def next_file(self, source: str, default_host: str) -> None:
         """Go on with the records of another file (`hosts` starts afresh)."""
-        self.hosts = {}
+        self._file_start = self._rows
         self.source, self.default_host = source, default_host
 
     def __len__(self) -> int:

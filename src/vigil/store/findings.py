@@ -68,15 +68,20 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
     pending: dict[str, _Pending] = {}
     for f in batch:
         fp = f.fingerprint
+        times = f.occurred_at
+        first = min(times) if times else f.observed_at
+        last = max(times) if times else f.observed_at
         p = pending.get(fp)
         if p is None:
-            p = pending[fp] = _Pending(f, {}, f.observed_at, f.observed_at)
+            p = pending[fp] = _Pending(f, {}, first, last)
         else:
-            p.first = min(p.first, f.observed_at)
-            if f.observed_at >= p.last:
-                p.finding, p.last = f, f.observed_at
-        for key in f.occurrences:
-            p.keys.setdefault(key, f.observed_at)
+            p.first = min(p.first, first)
+            if last >= p.last:
+                p.finding, p.last = f, last
+        keys = p.keys
+        for key, seen in f.occurrence_times():
+            if key not in keys:
+                keys[key] = seen
 
     now = utcnow()
     findings = FindingRow.__table__
@@ -114,12 +119,32 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
     dest = {fp: target.get(fid, fid) for fp, fid in ids.items()}
 
     occurrences = FindingOccurrence.__table__
+    added: dict[int, tuple[int, datetime]] = {}
+    # A row this call created has no occurrences yet: all its keys are new, and they go in
+    # without reading anything back (most of what a detector reports over new data).
+    fresh = [fp for fp in pending if fp in was_new and dest[fp] == ids[fp]]
+    fresh_rows = [
+        {"finding_id": ids[fp], "key": key, "seen_at": seen}
+        for fp in fresh
+        for key, seen in pending[fp].keys.items()
+    ]
+    if fresh_rows:
+        session.execute(
+            _insert(session, occurrences).on_conflict_do_nothing(
+                index_elements=["finding_id", "key"]
+            ),
+            fresh_rows,
+        )
+        for fp in fresh:
+            keys = pending[fp].keys
+            added[ids[fp]] = (len(keys), max(keys.values()))
+    fresh_set = set(fresh)
     occ_rows = [
         {"finding_id": dest[fp], "key": key, "seen_at": seen}
         for fp, p in pending.items()
+        if fp not in fresh_set
         for key, seen in p.keys.items()
     ]
-    added: dict[int, tuple[int, datetime]] = {}
     occ_insert = (
         _insert(session, occurrences)
         .on_conflict_do_nothing(index_elements=["finding_id", "key"])

@@ -153,9 +153,9 @@ def findings_from_hits(
     rules: Mapping[str, CompiledRule],
     unit_of: Callable[[str, str], str],
 ) -> list[Finding]:
-    """One Finding per (rule, host, day) and matching event; the store folds them into one row.
+    """One Finding per (rule, host, day), its matching events as occurrences with their times.
 
-    `unit_of(host, unit_at_ingest)` gives the host's unit now. Each event is its own Finding with
+    `unit_of(host, unit_at_ingest)` gives the host's unit now. Each event is an occurrence with
     its own time, so first_seen/last_seen are the events' times; a correlation's occurrences are
     the events of its windows.
     """
@@ -195,22 +195,27 @@ def findings_from_hits(
                 "matched": len(bucket),
             }
             unit = unit_of(host or "-", str(first.get("unit", "")))
+            keys: list[str] = []
+            times: list[datetime] = []
             for hit in bucket:
                 row = rows[hit.row]
-                keys = hit.window or (str(row["event_id"]),)
-                findings.append(
-                    Finding(
-                        capability=CAPABILITY,
-                        rule=rule.id,
-                        severity=severity,
-                        unit=unit,
-                        subject=host or "-",
-                        title=title,
-                        title_vi=title_vi,
-                        evidence=evidence,
-                        observed_at=row["ts"],
-                        occurrences=tuple(keys),
-                        scope=scope,
-                    )
+                window = hit.window or (str(row["event_id"]),)
+                keys += window
+                times += [row["ts"]] * len(window)
+            findings.append(
+                Finding(
+                    capability=CAPABILITY,
+                    rule=rule.id,
+                    severity=severity,
+                    unit=unit,
+                    subject=host or "-",
+                    title=title,
+                    title_vi=title_vi,
+                    evidence=evidence,
+                    observed_at=max(times),
+                    occurrences=tuple(keys),
+                    scope=scope,
+                    occurred_at=tuple(times),
                 )
+            )
     return findings

@@ -8,7 +8,6 @@ chunk with zeros: the records written before the cut come back, and the cut is r
 from __future__ import annotations
 
 import io
-import json
 import re
 import struct
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import evtx
+import orjson
 
 from vigil.lake.quarantine import QuarantineEntry
 from vigil.monitor.sources.base import DATASET, LogSource, RawRecord
@@ -83,15 +83,14 @@ class EvtxSource(LogSource):
                 yield _entry(path, f"unreadable chunk: {e}", record=where)
                 failures += 1
                 continue
-            if not isinstance(item, dict):
+            if type(item) is not dict:
                 continue
-            record_id = item.get("event_record_id")
             try:
-                yield record_from_event(json.loads(item["data"])["Event"])
-            except (KeyError, TypeError, ValueError) as e:
+                yield record_from_event(orjson.loads(item["data"])["Event"])
+            except (KeyError, TypeError, ValueError) as e:  # orjson.JSONDecodeError is one
                 yield _entry(
                     path,
                     f"record is not a Windows event: {e}",
-                    record=f"record {record_id}",
+                    record=f"record {item.get('event_record_id')}",
                     raw=str(item.get("data", ""))[:4096],
                 )
