@@ -202,6 +202,24 @@ def phase_end_to_end(data: str, workers: int, folder: str, source: str | None) -
     }
 
 
+def phase_resident(data: str, workers: int, folder: str, source: str | None) -> dict[str, Any]:
+    """As `phase_end_to_end`, in a process that already runs (`vigil monitor ingest --watch`).
+
+    The watcher has laid out the rules and started DuckDB at its first poll, so a later poll
+    pays neither: they are done here before the clock starts.
+    """
+    from vigil.core.config import Settings
+    from vigil.deployment import Deployment
+    from vigil.monitor.sigma.scan import rule_plan
+
+    dep = Deployment.open(Settings(data=Path(data), demo=True))
+    with dep.store.reader() as session:
+        rule_plan(dep, session, "sigmahq-windows")
+    dep.lake.engine.query_rows("SELECT 1")
+    dep.close()
+    return phase_end_to_end(data, workers, folder, source)
+
+
 def phase_layout(data: str) -> dict[str, Any]:
     """Sparse fields as wide VARCHAR columns (what the lake stores) against one MAP column.
 
@@ -398,23 +416,20 @@ def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 CHANGES = (
-    "What changed since `{before}`, each step measured on this benchmark: one lake batch per "
-    "ingest instead of one per file, with a file index (content hash -> batch) so the same file "
-    "twice still adds nothing and a batch names its files in its own metadata (279 Parquet "
-    "writes became one); records kept as flat (row, name, value) lists and pivoted into "
-    "columns by Arrow and NumPy; worker processes only above 64 MB of source, hashing files "
-    "too, and parsing the next batch while the last is written; rules loaded with one Core "
-    "query, the cycle collector paused while their literal trees are built, and laid out once "
-    "per process (groups, automata), kept until the rules change; each log-source group scanned "
-    "once by one query that lists the rules each event matched, without the conditions the "
-    "group guarantees, sent straight to DuckDB (not through its Python relation layer) and in "
-    "chunks its threads scan in parallel; only the columns of the rules that pass the "
-    "prefilter copied for DuckDB; matched events read from record batches, whole events only "
-    "for the evidence shown; full texts joined on several threads."
+    "What changed since `{before}`, each step measured on this benchmark: EVTX records decoded "
+    "with orjson and System read in one pass (a third less per record); a file's hosts worked "
+    "out when asked rather than per record; each event's full text for keyword rules joined "
+    "where it is parsed, from the record's own values, instead of across hundreds of mostly "
+    "empty columns after it; files hashed by the parser that reads them (one read, on the "
+    "worker processes), and a file seen before at the same size and time not read at all; one "
+    "Finding per rule, host and day carrying its events and their times, instead of one per "
+    "event; occurrences of new findings stored without reading them back; JSON columns "
+    "written by orjson; batches' chunks kept instead of copied into one; group queries run "
+    "on two DuckDB cursors at once, so binding one group's SQL overlaps the next."
 )
 STAGES = (
-    ("hash", "hash the files, look them up in the batch index"),
-    ("parse", "parse EVTX into an event table"),
+    ("hash", "list the files; skip those seen unchanged"),
+    ("parse", "hash and parse EVTX into an event table"),
     ("write", "write the lake batch (Parquet, zstd)"),
     ("hosts", "place new hosts, audit"),
     ("load", "load rules and events, start DuckDB"),
@@ -474,8 +489,13 @@ def report(
         "| run | events | wall (median, min–max) | CPU | events per wall second | per CPU second |",
         "|---|---:|---:|---:|---:|---:|",
     ]
+    names = {
+        "files": "281 files",
+        "replay": f"replayed onto {replicas}× the hosts",
+        "resident": "281 files, to a running watcher (rules laid out, DuckDB started)",
+    }
     for (label, workers), trees in sorted(runs.items()):
-        name = "281 files" if label == "files" else f"replayed onto {replicas}× the hosts"
+        name = names[label]
         for tree, r in trees.items():
             low, high = r["wall_range"]
             rate = _rate(r["events"], r["wall"])
@@ -548,12 +568,42 @@ def report(
             if before
             else ""
         )
-        + ". The goal, 20,000 events/s end to end on 2 cores, is not met: on small files the "
-        "fixed costs above (DuckDB binding the candidate rules, loading the rules, starting "
-        "DuckDB) take about as long as parsing, and at scale parsing in Python (about 40 µs an "
-        "event) is half of the time.",
+        + ". "
+        + goal_text(e2e, replicas),
     ]
     return "\n".join(lines) + "\n"
+
+
+GOAL = 20_000
+
+
+def goal_text(e2e: dict[str, dict[str, Any]], replicas: int) -> str:
+    """Whether each way of running reaches the goal, from the figures just measured."""
+
+    def best(label: str) -> tuple[float, int]:
+        rates = {w: _rate_value(e2e[(label, w)]) for w in (1, 2) if (label, w) in e2e}
+        workers = max(rates, key=lambda w: rates[w])
+        return rates[workers], workers
+
+    parts = []
+    for label, what in (
+        ("replay", f"replayed onto {replicas}× the hosts (about 200,000 events)"),
+        ("files", "on the 281 files (10,011 events) in a fresh process"),
+        ("resident", "on the 281 files arriving at a running watcher"),
+    ):
+        if (label, 1) not in e2e:
+            continue
+        rate, workers = best(label)
+        verdict = "meets" if rate >= GOAL else "misses"
+        parts.append(
+            f"{what}, {rate:,.0f} events/s at best ({workers} parser "
+            f"process{'es' if workers > 1 else ''}): {verdict} it"
+        )
+    return (
+        f"The goal is {GOAL:,} events/s end to end on 2 cores. " + "; ".join(parts) + ". "
+        "A small ingest is dominated by what a run costs whatever its size (see the stages "
+        "above): DuckDB binding the SQL of the rules that pass the prefilter, loading the rules."
+    )
 
 
 def _rate_value(r: dict[str, Any]) -> float:
@@ -578,7 +628,7 @@ def where_time_goes(
         f"{small.get('parse', 0.0):.2f} s; matching {small.get('match', 0.0):.2f} s, most of it "
         f"DuckDB binding the SQL of the {files1['candidates']} rules that pass the prefilter "
         f"(a cost that follows the rules, not the events); loading {small.get('load', 0.0):.2f} s "
-        f"(the stored rules, the full text of each event for keyword rules, DuckDB). Solved "
+        f"(the stored rules and their layout, the events, DuckDB). Solved "
         f"from the two sizes, a run costs about {fixed:.2f} s whatever its size plus "
         f"{per_10k:.2f} s per 10,000 events on one parser process, {parse_10k:.2f} s of which "
         f"parsing: as batches grow the rate tends to {10000 / per_10k:,.0f} events/s on one "
@@ -586,8 +636,7 @@ def where_time_goes(
         f"ingest` (281 files: {_rate(files1['events'], files1['wall'])} events/s with one, "
         f"{_rate(files2['events'], files2['wall'])} with two allowed); replayed onto {replicas}× "
         f"the hosts it runs at {_rate(replay1['events'], replay1['wall'])} events/s with one "
-        f"parser process and {_rate(replay2['events'], replay2['wall'])} with two, on a machine "
-        "whose second core other jobs were also using."
+        f"parser process and {_rate(replay2['events'], replay2['wall'])} with two."
     )
 
 
@@ -610,6 +659,7 @@ def _end_to_end_runs(
     source: str | None,
     repeat: int,
     trees: dict[str, Path | None],
+    phase: Callable[..., dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Median runs of each tree's code, taken in turns so that they share the machine's moods."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
@@ -619,7 +669,7 @@ def _end_to_end_runs(
             data = tempfile.mkdtemp(prefix="vigil-bench-sigma-")
             shutil.copytree(rules_data, data, dirs_exist_ok=True)
             args = (data, workers, str(folder), source)
-            runs[name].append(_in_fresh_process(phase_end_to_end, *args, src=src))
+            runs[name].append(_in_fresh_process(phase or phase_end_to_end, *args, src=src))
             shutil.rmtree(data)
     return {name: median(r) for name, r in runs.items()}
 
@@ -660,6 +710,11 @@ def main() -> None:
                     rules_data, workers, folder, source, args.repeat, trees
                 )
                 print(f"end to end, {label}, {workers} workers: {e2e[(label, workers)]}")
+        for workers in (1, 2):  # the code of today only: older versions lack the phase
+            e2e[("resident", workers)] = _end_to_end_runs(
+                rules_data, workers, EVTX, None, args.repeat, {"now": None}, phase_resident
+            )
+            print(f"resident, {workers} workers: {e2e[('resident', workers)]}")
     finally:
         shutil.rmtree(scratch)
     # The design comparisons read the lake of one run over the 281 files.
@@ -681,7 +736,14 @@ def main() -> None:
 
 PHASES: dict[str, Callable[..., dict[str, Any]]] = {
     f.__name__: f
-    for f in (phase_rules, phase_parse, phase_end_to_end, phase_layout, phase_grouping)
+    for f in (
+        phase_rules,
+        phase_parse,
+        phase_end_to_end,
+        phase_resident,
+        phase_layout,
+        phase_grouping,
+    )
 }
 
 if __name__ == "__main__":

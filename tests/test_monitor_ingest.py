@@ -3,6 +3,7 @@ placing hosts in units."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -293,3 +294,56 @@ def test_ingest_checks_the_actors_unit(deployment: Deployment, tmp_path: Path) -
     viewer = Actor("v", Role.VIEWER, "C02", frozenset({"C02"}))
     with pytest.raises(PermissionDenied):
         ingest_files(deployment, viewer, [_logs(tmp_path / "m")])
+
+
+def test_unchanged_files_are_not_read_again(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _logs(tmp_path / "logs")
+    hashed: list[str] = []
+
+    def counting_hash(path: Path) -> str:
+        hashed.append(path.name)
+        return file_hash(path)
+
+    monkeypatch.setattr(ingest_module, "file_hash", counting_hash)
+    first = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert sorted(hashed) == ["auth.log", "notes.txt", "portal-access.log", "security.jsonl"]
+    # A watched folder listed again: nothing is read (notes.txt, never in the lake, is sniffed).
+    hashed.clear()
+    again = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert hashed == [] and again.events == 0
+    assert {f.sha for f in again.files if f.status == ALREADY} == {
+        f.sha for f in first.files if f.status == INGESTED
+    }
+    # Touched without a change: read and recognised by content; changed: ingested.
+    hashed.clear()
+    auth = folder / "auth.log"
+    auth.touch()
+    os.utime(auth, ns=(auth.stat().st_atime_ns, auth.stat().st_mtime_ns + 10**9))
+    (folder / "security.jsonl").write_text(JSONL.replace("ws-07", "ws-08"), encoding="utf-8")
+    third = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert sorted(hashed) == ["auth.log", "security.jsonl"]
+    status = {Path(f.path).name: f.status for f in third.files}
+    assert status["auth.log"] == ALREADY and status["security.jsonl"] == INGESTED
+    assert third.events == 1 and len(deployment.lake.batches(DATASET)) == 2
+
+
+def test_identical_files_in_one_ingest_are_stored_once(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    folder = _logs(tmp_path / "logs")
+    shutil.copy(folder / "auth.log", folder / "auth-copy.log")
+    result = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    status = {Path(f.path).name: f.status for f in result.files}
+    assert status["auth-copy.log"] == INGESTED and status["auth.log"] == ALREADY
+    (batch,) = result.batches
+    held = batch_files(deployment.lake.root / DATASET / f"{batch}.parquet")
+    # auth-copy.log sorts first, so it is the one stored; the other's rows are dropped.
+    assert [(Path(f.path).name, f.first, f.rows) for f in held] == [
+        ("auth-copy.log", 0, 3),
+        ("portal-access.log", 3, 1),
+        ("security.jsonl", 4, 1),
+    ]
+    assert deployment.lake.rows(DATASET) == 5 == result.events
+    assert result.tables[batch].num_rows == 5

@@ -21,13 +21,24 @@ def _quote_list(files: list[str]) -> str:
 
 class DuckDBEngine(LakeEngine):
     name = "duckdb"
+    concurrent = True
 
-    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
-        self.conn = duckdb.connect(":memory:")
+    def __init__(
+        self,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        *,
+        connection: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        self.conn = connection if connection is not None else duckdb.connect(":memory:")
         if threads:
             self.conn.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.conn.execute("SET memory_limit = $m", {"m": memory_limit})
+
+    def cursor(self) -> DuckDBEngine:
+        """Another connection to the same in-memory database, for another thread."""
+        return DuckDBEngine(connection=self.conn.cursor())
 
     def register(self, view: str, files: list[str]) -> None:
         if not _IDENT.match(view):

@@ -13,6 +13,12 @@ class LakeEngine(ABC):
     """Runs SQL over datasets registered as views. Parameters are named: `$name` in the SQL."""
 
     name: str
+    #: Whether `cursor()` gives connections that can run queries at the same time as this one.
+    concurrent: bool = False
+
+    def cursor(self) -> LakeEngine:
+        """A connection to the same engine with its own registered views (here: itself)."""
+        return self
 
     @abstractmethod
     def register(self, view: str, files: list[str]) -> None:

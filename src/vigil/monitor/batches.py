@@ -31,6 +31,10 @@ FILES_KEY = "vigil.files"
 #: Metadata key of a one-file batch of earlier versions: that file's quarantine entries.
 QUARANTINE_KEY = "vigil.quarantine"
 INDEX_NAME = "_files.jsonl"
+#: Beside the index: the content hash of each file path at a size and modification time, so
+#: that files seen before and unchanged since are not read again (a watched folder is listed
+#: every few seconds).
+SEEN_NAME = "_seen.jsonl"
 
 
 @dataclass
@@ -104,9 +108,19 @@ def batch_files(path: Path) -> list[BatchFile]:
 class BatchIndex:
     """The file hash -> batch index of one dataset folder, held under a lock while open."""
 
-    def __init__(self, folder: Path, handle: IO[str]) -> None:
+    def __init__(self, folder: Path, handle: IO[str], seen: IO[str] | None = None) -> None:
         self.folder = folder
         self._handle = handle
+        self._seen_handle = seen
+        self._seen: dict[str, tuple[int, int, str]] = {}
+        if seen is not None:
+            seen.seek(0)
+            for line in seen:
+                try:
+                    item = json.loads(line)
+                    self._seen[item["path"]] = (item["size"], item["mtime_ns"], item["sha"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a stop: that file is hashed again
         self._batch_of: dict[str, str] = {}
         self._batches: set[str] = set()
         self._files: dict[str, dict[str, BatchFile]] = {}
@@ -124,10 +138,17 @@ class BatchIndex:
     def open(cls, folder: Path) -> Iterator[BatchIndex]:
         """The index, locked against another ingest into the same folder until closed."""
         folder.mkdir(parents=True, exist_ok=True)
-        with (folder / INDEX_NAME).open("a+", encoding="utf-8") as handle:
+        with (
+            (folder / INDEX_NAME).open("a+", encoding="utf-8") as handle,
+            (folder / SEEN_NAME).open("a+", encoding="utf-8") as seen,
+        ):
             if sys.platform != "win32":
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            yield cls(folder, handle)
+            index = cls(folder, handle, seen)
+            try:
+                yield index
+            finally:
+                seen.flush()
 
     def _note(self, batch: str, shas: list[str]) -> None:
         self._batches.add(batch)
@@ -137,6 +158,26 @@ class BatchIndex:
     def batch_of(self, sha: str) -> str | None:
         """The batch that holds the file with this hash, if any."""
         return self._batch_of.get(sha)
+
+    def shas(self) -> frozenset[str]:
+        """The hashes of every file the lake holds."""
+        return frozenset(self._batch_of)
+
+    def known_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The content hash of the file at `path`, if it was hashed at this size and time."""
+        found = self._seen.get(path)
+        if found is None or found[:2] != (size, mtime_ns):
+            return None
+        return found[2]
+
+    def remember(self, path: str, size: int, mtime_ns: int, sha: str) -> None:
+        """Note a file's hash at its size and time (written when the index closes)."""
+        if self._seen.get(path) == (size, mtime_ns, sha):
+            return
+        self._seen[path] = (size, mtime_ns, sha)
+        if self._seen_handle is not None:
+            record = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha": sha}
+            self._seen_handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def files(self, batch: str) -> dict[str, BatchFile]:
         """The files of a batch by hash (read from its metadata once)."""

@@ -62,12 +62,22 @@ def _ingest_once(
     source: str | None,
     workers: int,
     run_rules: bool,
+    collected: bool = False,
 ) -> int:
     from vigil.monitor.ingest import INGESTED, ingest_files
     from vigil.monitor.sigma.scan import scan_all
 
     actor = dep.system("cli")
-    result = ingest_files(dep, actor, paths, unit=unit, host=host, source=source, workers=workers)
+    result = ingest_files(
+        dep,
+        actor,
+        paths,
+        unit=unit,
+        host=host,
+        source=source,
+        workers=workers,
+        collected=collected,
+    )
     table = Table(
         _t(dep, "file"),
         _t(dep, "status"),
@@ -130,6 +140,13 @@ def ingest(
         str | None, typer.Option(help="Force a format: evtx, jsonl, access, syslog.")
     ] = None,
     workers: Annotated[int, typer.Option(help="Parser processes.")] = 2,
+    collected: Annotated[
+        bool,
+        typer.Option(
+            help="The logs were collected off the hosts (a forensic copy, replayed samples), "
+            "not sent live: hosts seen only this way never count as silent sensors."
+        ),
+    ] = False,
     rules: Annotated[
         bool, typer.Option("--rules/--no-rules", help="Run the rule sets after.")
     ] = True,
@@ -141,11 +158,11 @@ def ingest(
 ) -> None:
     """Ingest logs (EVTX, syslog, JSON lines, access logs), then run every rule set over them."""
     dep = open_deployment(data)
-    _ingest_once(dep, paths, unit, host, source, workers, rules)
+    _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
     done = 1
     while watch and (polls == 0 or done < polls):
         time.sleep(interval)
-        _ingest_once(dep, paths, unit, host, source, workers, rules)
+        _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
         done += 1
 
 
@@ -200,23 +217,26 @@ def sensors(
     data: DataDir = DEFAULT_DATA,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Last event time per host and log source."""
-    from vigil.monitor.sensors import list_sensors
+    """Last event time per host and log source, and which sensors fell silent.
+
+    Hosts whose logs were collected off them say so instead: they cannot fall silent.
+    """
+    from vigil.monitor.views import sensor_health
 
     dep = open_deployment(data)
-    found = list_sensors(dep, dep.system("cli"))
+    _limit, found = sensor_health(dep, dep.system("cli"))
     if as_json:
         print_json_lines(
             [
                 {
-                    "host": s.host,
-                    "source": s.source,
-                    "unit": s.unit,
-                    "events": s.events,
-                    "first": s.first.isoformat(),
-                    "last": s.last.isoformat(),
+                    "host": h.sensor.host,
+                    "source": h.sensor.source,
+                    "unit": h.sensor.unit,
+                    "events": h.sensor.events,
+                    "first": h.sensor.first.isoformat(),
+                    "last": h.sensor.last.isoformat(),
                 }
-                for s in found
+                for h in found
             ]
         )
         return
@@ -227,9 +247,20 @@ def sensors(
         _t(dep, "events"),
         _t(dep, "first event"),
         _t(dep, "last event"),
+        _t(dep, "state"),
     )
-    for s in found:
-        table.add_row(s.host, s.source, s.unit, str(s.events), str(s.first)[:19], str(s.last)[:19])
+    for h in found:
+        s = h.sensor
+        if s.collected:
+            state = _t(dep, "collected")
+        elif h.silent:
+            quiet = _t(dep, "silent for %(minutes)s minutes") % {"minutes": h.quiet_minutes}
+            state = f"[red]{quiet}[/red]"
+        else:
+            state = _t(dep, "reporting")
+        table.add_row(
+            s.host, s.source, s.unit, str(s.events), str(s.first)[:19], str(s.last)[:19], state
+        )
     console.print(table)
 
 
@@ -260,24 +291,57 @@ def coverage(
     console.print(table)
 
 
-@monitor_app.command("hosts")
+hosts_app = typer.Typer()
+monitor_app.add_typer(hosts_app, name="hosts")
+
+
+@hosts_app.callback(invoke_without_command=True)
 @handle_errors
 def hosts(
+    ctx: typer.Context,
     data: DataDir = DEFAULT_DATA,
     unknown: Annotated[bool, typer.Option(help="Only hosts nobody placed in a unit.")] = False,
 ) -> None:
-    """Hosts and their units; unknown hosts sit at the province until placed."""
+    """Hosts, their units, live or collected logs; --unknown: only hosts nobody placed in a unit.
+
+    Hosts nobody placed sit at the province until placed (`vigil monitor place`).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from vigil.monitor.hosts import list_hosts
 
     dep = open_deployment(data)
     with dep.store.reader() as session:
         rows = list_hosts(session, dep.system("cli"), only_unknown=unknown)
-    table = Table("host", _t(dep, "unit"), _t(dep, "known from"))
+    table = Table("host", _t(dep, "unit"), _t(dep, "known from"), _t(dep, "logs"))
     for h in rows:
-        table.add_row(h.host, h.unit, _t(dep, h.source))
+        table.add_row(h.host, h.unit, _t(dep, h.source), _t(dep, h.feed))
     console.print(table)
     if unknown and rows:
         raise typer.Exit(EXIT_FOUND)
+
+
+@hosts_app.command("mark")
+@handle_errors
+def hosts_mark(
+    host: Annotated[str, typer.Argument(help="Host name as its logs give it.")],
+    collected: Annotated[
+        bool,
+        typer.Option(
+            "--collected/--live",
+            help="Its logs were collected off it (it cannot fall silent), or it sends them live.",
+        ),
+    ],
+    data: DataDir = DEFAULT_DATA,
+) -> None:
+    """Say whether a host's logs were collected off it or come from a live sensor."""
+    from vigil.monitor.hosts import mark_host
+
+    dep = open_deployment(data)
+    with dep.store.session() as session:
+        mark_host(session, dep.system("cli"), host, collected)
+    message = "{host} is marked collected" if collected else "{host} is marked live"
+    console.print(_t(dep, message).format(host=host))
 
 
 @monitor_app.command("place")

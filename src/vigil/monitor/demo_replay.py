@@ -6,10 +6,10 @@ folder named by the environment variable VIGIL_SHARED_DATA, else in `shared/data
 repository (`<repo>/../shared/data`, as the tests find it). Without it that part is skipped with
 one log line and the rest of the demo still runs. A handful of samples, chosen from the seed, have
 their rules registered as the rule set `sigmahq-demo`, their hosts (the `Computer` of the events)
-placed in demo units, and their EVTX files ingested as they are; each rule must then fire on its
-sample's host. The YARA part writes a few ordinary files and two planted ones (a PHP web shell, a
-ransom note) under `<data>/demo/files/<unit>/` and scans them with the demo rules of
-`vigil/monitor/rules/demo_yara`.
+placed in demo units, and their EVTX files ingested as they are (as collected logs: those hosts
+are no live sensors); each rule must then fire on its sample's host. The YARA part writes a few
+ordinary files and two planted ones (a PHP web shell, a ransom note) under
+`<data>/demo/files/<unit>/` and scans them with the demo rules of `vigil/monitor/rules/demo_yara`.
 """
 
 from __future__ import annotations
@@ -185,7 +185,9 @@ def replay_sigma_samples(ctx: DemoContext, units: list[str]) -> int:
         add_rule_set(session, actor, rules_dir, REPLAY_RULESET)
         for host in hosts:
             set_host_unit(session, actor, deployment.units, host, unit_of[host])
-    ingest_files(deployment, actor, [logs_dir], source="evtx", workers=1)
+    # The samples were recorded on SigmaHQ's lab machines months ago: collected logs, whose hosts
+    # must not count as demo sensors that fell silent.
+    ingest_files(deployment, actor, [logs_dir], source="evtx", workers=1, collected=True)
     scan_all(deployment, actor)
     for s in picked:
         ctx.plant(

@@ -29,6 +29,7 @@ from vigil.monitor.batches import BatchFile, BatchIndex, batch_id, file_hash, fi
 from vigil.monitor.errors import MonitorError
 from vigil.monitor.events import DATASET, EventTableBuilder, HostSeen
 from vigil.monitor.hosts import HostPlacement, host_units, record_hosts
+from vigil.monitor.sigma.backend import FULL_TEXT_COLUMN
 from vigil.monitor.sources import source_for, source_named
 from vigil.store.audit import audit
 
@@ -59,12 +60,15 @@ class FileOutcome:
     events: int = 0
     quarantined: int = 0
     hosts: dict[str, HostSeen] = field(default_factory=dict)
+    #: The content hash of the file.
+    sha: str = ""
 
 
 @dataclass
 class IngestResult:
     files: list[FileOutcome] = field(default_factory=list)
-    #: The new batches' tables, kept so rules can run over them without reading them back.
+    #: The new batches' tables, kept so rules can run over them without reading them back;
+    #: their `message` holds each event's full text.
     tables: dict[str, pa.Table] = field(default_factory=dict)
     placed: list[HostPlacement] = field(default_factory=list)
     #: Seconds per stage: hash (and look up) the files, parse, write the batches, place hosts.
@@ -87,8 +91,10 @@ class IngestResult:
 @dataclass(frozen=True)
 class _File:
     path: str
-    sha: str
     size: int
+    mtime_ns: int
+    #: Known from an earlier ingest of the same unchanged file; else the parser hashes it.
+    sha: str
     source: str | None
     default_host: str
 
@@ -107,6 +113,8 @@ class _Parsed:
     outcomes: list[FileOutcome]
     entries: list[list[QuarantineEntry]]
     tables: list[pa.Table]
+    #: Per table, each event's full text for keyword rules (EventTableBuilder.full_text).
+    texts: list[pa.Array]
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -126,25 +134,38 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+#: The hashes of the files the lake holds when an ingest starts. Set before the worker processes
+#: are forked, so that they inherit it and skip a file the lake has without parsing it.
+_IN_LAKE: frozenset[str] = frozenset()
+
+
 def parse_chunk(chunk: _Chunk) -> _Parsed:
-    """Read files into event tables (runs in a worker process, or in this one)."""
+    """Hash and read files into event tables (runs in a worker process, or in this one)."""
     units = chunk.units
 
     def unit_of(host: str) -> str:
         return units.get(host, chunk.default_unit)
 
     builder = EventTableBuilder("", unit_of)
-    parsed = _Parsed([], [], [])
+    parsed = _Parsed([], [], [], [])
     for file in chunk.files:
         if len(builder) >= TABLE_ROWS:
             parsed.tables.append(builder.table())
+            parsed.texts.append(builder.full_text())
             builder = EventTableBuilder("", unit_of)
         path = Path(file.path)
+        sha = file.sha or file_hash(path)
+        if sha in _IN_LAKE:
+            parsed.outcomes.append(FileOutcome(file.path, ALREADY, sha=sha))
+            parsed.entries.append([])
+            continue
         source = source_named(file.source) if file.source else source_for(path)
         if source is None:
             reason = "no log source recognises this file (evtx, jsonl, access, syslog)"
             entry = QuarantineEntry(dataset=DATASET, source=file.path, reason=reason)
-            parsed.outcomes.append(FileOutcome(file.path, UNKNOWN_FORMAT, quarantined=1))
+            parsed.outcomes.append(
+                FileOutcome(file.path, UNKNOWN_FORMAT, quarantined=1, sha=sha)
+            )
             parsed.entries.append([entry])
             continue
         builder.next_file(source.name, file.default_host)
@@ -158,11 +179,14 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
         events = len(builder) - start
         status = INGESTED if events else EMPTY
         parsed.outcomes.append(
-            FileOutcome(file.path, status, source.name, "", events, len(entries), builder.hosts)
+            FileOutcome(
+                file.path, status, source.name, "", events, len(entries), builder.hosts, sha
+            )
         )
         parsed.entries.append(entries)
     if len(builder):
         parsed.tables.append(builder.table())
+        parsed.texts.append(builder.full_text())
     return parsed
 
 
@@ -263,31 +287,61 @@ class _Kept:
 def _write_batch(
     deployment: Deployment,
     index: BatchIndex,
-    files: list[_File],
+    planned: set[str],
     parsed: list[_Parsed],
     result: IngestResult,
 ) -> list[tuple[str, list[QuarantineEntry]]]:
-    """Write one batch and index it; returns the quarantine entries to keep, by file hash."""
+    """Write one batch and index it; returns the quarantine entries to keep, by file hash.
+
+    A file whose content the lake or this ingest already holds (the parser hashed it, so this
+    is known only now) is dropped here with its rows.
+    """
     outcomes = [o for p in parsed for o in p.outcomes]
     entries = [e for p in parsed for e in p.entries]
     held: list[BatchFile] = []
-    first = 0
-    for file, outcome, kept in zip(files, outcomes, entries, strict=True):
-        if outcome.status == INGESTED:
-            held.append(BatchFile(file.sha, file.path, outcome.source, first, outcome.events, kept))
-            first += outcome.events
-    tables = [t for p in parsed for t in p.tables]
+    keep: list[tuple[int, int, bool]] = []  # (first row, rows, kept) of each parsed file
+    row = first = 0
+    for number, (outcome, kept) in enumerate(zip(outcomes, entries, strict=True)):
+        if outcome.status == ALREADY:  # the parser found it in the lake
+            outcome.batch = index.batch_of(outcome.sha) or ""
+            # A stop between batch and quarantine left the entries only in the batch.
+            held_before = index.files(outcome.batch).get(outcome.sha) if outcome.batch else None
+            entries[number] = held_before.quarantine if held_before else []
+        if outcome.status != INGESTED:
+            continue
+        duplicate = outcome.sha in planned or index.batch_of(outcome.sha) is not None
+        keep.append((row, outcome.events, not duplicate))
+        row += outcome.events
+        if duplicate:
+            outcome.status, outcome.batch = ALREADY, index.batch_of(outcome.sha) or ""
+            entries[number] = []
+            continue
+        planned.add(outcome.sha)
+        held.append(
+            BatchFile(outcome.sha, outcome.path, outcome.source, first, outcome.events, kept)
+        )
+        first += outcome.events
     if held:
         batch = batch_id(f.sha for f in held)
-        table = combine_tables(tables).replace_schema_metadata(files_metadata(held))
+        table = combine_tables([t for p in parsed for t in p.tables])
+        texts = pa.chunked_array([t for p in parsed for t in p.texts], pa.string())
+        if not all(k for _, _, k in keep):  # slices: no copy of the rows kept
+            spans = [(start, rows) for start, rows, kept_rows in keep if kept_rows]
+            table = pa.concat_tables([table.slice(start, rows) for start, rows in spans])
+            texts = pa.chunked_array(
+                [c for start, rows in spans for c in texts.slice(start, rows).chunks], pa.string()
+            )
+        table = table.replace_schema_metadata(files_metadata(held))
         deployment.lake.write(DATASET, table, batch)
         index.add(batch, [f.sha for f in held])
-        result.tables[batch] = table
+        # The lake keeps messages as sources gave them; the rules read the full texts.
+        column = table.column_names.index(FULL_TEXT_COLUMN)
+        result.tables[batch] = table.set_column(column, FULL_TEXT_COLUMN, texts)
         for outcome in outcomes:
             if outcome.status == INGESTED:
                 outcome.batch = batch
     result.files += outcomes
-    return [(f.sha, e) for f, e in zip(files, entries, strict=True)]
+    return [(o.sha, e) for o, e in zip(outcomes, entries, strict=True)]
 
 
 def ingest_files(
@@ -299,8 +353,12 @@ def ingest_files(
     host: str | None = None,
     source: str | None = None,
     workers: int = 2,
+    collected: bool = False,
 ) -> IngestResult:
-    """Ingest files and folders; `unit` places new hosts, `host` names hosts a format omits."""
+    """Ingest files and folders; `unit` places new hosts, `host` names hosts a format omits.
+
+    `collected`: the logs were copied off their hosts, not sent live (see hosts.record_hosts).
+    """
     actor.require(Permission.ANALYSE)
     if unit is not None:
         deployment.units.get(unit)
@@ -315,42 +373,53 @@ def ingest_files(
     kept = _Kept(deployment)
     clock = _Clock(result.timings)
     files = expand_paths(paths)
-    sizes = [p.stat().st_size for p in files]
-    with (
-        BatchIndex.open(deployment.lake.root / DATASET) as index,
-        _parser(workers, sum(sizes)) as pool,
-    ):
+    global _IN_LAKE
+    with BatchIndex.open(deployment.lake.root / DATASET) as index:
         todo: list[_File] = []
         planned: set[str] = set()
-        # Hashing reads every byte: the workers share it when there are workers.
-        hashes = pool.map(file_hash, files, chunksize=16) if pool else map(file_hash, files)
-        for path, sha, size in zip(files, hashes, sizes, strict=True):
-            batch = index.batch_of(sha)
-            if sha in planned or batch is not None:
-                result.files.append(FileOutcome(str(path), ALREADY, batch=batch or ""))
+        for path in files:
+            stat = path.stat()
+            name = str(path)
+            sha = index.known_hash(name, stat.st_size, stat.st_mtime_ns) or ""
+            batch = index.batch_of(sha) if sha else None
+            if sha and (sha in planned or batch is not None):
+                result.files.append(FileOutcome(name, ALREADY, batch=batch or "", sha=sha))
                 if batch is not None:
                     # A stop between batch and quarantine left the entries only in the batch.
                     held = index.files(batch).get(sha)
                     kept.add(sha, held.quarantine if held else [])
                 continue
-            planned.add(sha)
-            todo.append(_File(str(path), sha, size, source, host or path.stem))
+            if sha:
+                planned.add(sha)
+            todo.append(
+                _File(name, stat.st_size, stat.st_mtime_ns, sha, source, host or path.stem)
+            )
         clock.lap("hash")
-        if sum(f.size for f in todo) < PARALLEL_MIN_BYTES:
-            pool = None  # the files are mostly in the lake already: what is left is small
-        chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
-        started = [_parse(pool, chunk, workers) for chunk in chunks[:1]]
-        for number, chunk in enumerate(chunks):
-            parsed = started[number]()
-            if number + 1 < len(chunks):  # workers parse the next batch while this one is written
-                started.append(_parse(pool, chunks[number + 1], workers))
-            clock.lap("parse")
-            for sha, entries in _write_batch(deployment, index, list(chunk.files), parsed, result):
-                kept.add(sha, entries)
-            clock.lap("write")
+        planned.clear()  # from here on: the files written to this ingest's batches
+        _IN_LAKE = index.shas()
+        try:
+            with _parser(workers, sum(f.size for f in todo)) as pool:
+                chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
+                started = [_parse(pool, chunk, workers) for chunk in chunks[:1]]
+                for number, chunk in enumerate(chunks):
+                    parsed = started[number]()
+                    if number + 1 < len(chunks):  # workers parse the next batch meanwhile
+                        started.append(_parse(pool, chunks[number + 1], workers))
+                    clock.lap("parse")
+                    for sha, entries in _write_batch(deployment, index, planned, parsed, result):
+                        kept.add(sha, entries)
+                    for file, outcome in zip(
+                        chunk.files, (o for p in parsed for o in p.outcomes), strict=True
+                    ):
+                        index.remember(file.path, file.size, file.mtime_ns, outcome.sha)
+                    clock.lap("write")
+        finally:
+            _IN_LAKE = frozenset()
     seen_hosts = {h for f in result.files for h in f.hosts}
     with deployment.store.session() as session:
-        result.placed = record_hosts(session, actor, deployment.units, seen_hosts, unit)
+        result.placed = record_hosts(
+            session, actor, deployment.units, seen_hosts, unit, collected=collected
+        )
         audit(
             session,
             actor,
@@ -362,6 +431,7 @@ def ingest_files(
                 "events": result.events,
                 "quarantined": result.quarantined,
                 "unit": unit,
+                "collected": collected,
             },
             unit,
         )

@@ -21,6 +21,10 @@ class MonitorHost(Base):
     unit: Mapped[str] = mapped_column(String(32), index=True)
     source: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: True while only collected logs (copied off the host for analysis) have shown the host,
+    #: False once a live ingest has (or an officer said so); None until any ingest has seen it.
+    #: Only a live host can fall silent.
+    collected: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class MonitorRuleSet(Base):

@@ -1,4 +1,7 @@
-"""Sensors (a host and the log source it sends): when each was last heard, and which fell silent."""
+"""Sensors (a host and the log source it sends): when each was last heard, and which fell silent.
+
+Hosts whose logs were collected off them (hosts.record_hosts) are listed but never silent.
+"""
 
 from __future__ import annotations
 
@@ -36,10 +39,13 @@ class Sensor:
     events: int
     first: datetime
     last: datetime
+    #: The host's logs were collected off it, not sent: it has no silence to watch.
+    collected: bool = False
 
 
 def read_sensors(deployment: Deployment) -> list[Sensor]:
-    """Every host/source pair in the lake with its event count and first/last event time."""
+    """Every host/source pair in the lake with its event count, first/last event time, and
+    whether its host's logs were collected."""
     files = deployment.lake.files(DATASET)
     if not files:
         return []
@@ -52,10 +58,16 @@ def read_sensors(deployment: Deployment) -> list[Sensor]:
     out = []
     for row in grouped.to_pylist():
         host = str(row["host"])
-        unit = placed[host].unit if host in placed else str(row["unit_max"])
+        place = placed.get(host)
         out.append(
             Sensor(
-                host, str(row["source"]), unit, int(row["ts_count"]), row["ts_min"], row["ts_max"]
+                host,
+                str(row["source"]),
+                place.unit if place else str(row["unit_max"]),
+                int(row["ts_count"]),
+                row["ts_min"],
+                row["ts_max"],
+                place.collected if place else False,
             )
         )
     return sorted(out, key=lambda s: (s.unit, s.host, s.source))
@@ -67,7 +79,7 @@ def list_sensors(deployment: Deployment, actor: Actor) -> list[Sensor]:
 
 
 def silence_findings(deployment: Deployment, now: datetime | None = None) -> list[Finding]:
-    """A finding for each sensor silent longer than the current phase allows.
+    """A finding for each live sensor silent longer than the current phase allows.
 
     The silence is identified by the time of the last event, so checking again while it lasts
     changes nothing, and a sensor that speaks and then falls silent again is a new finding.
@@ -77,6 +89,8 @@ def silence_findings(deployment: Deployment, now: datetime | None = None) -> lis
     limit = policy.silence_minutes
     out: list[Finding] = []
     for sensor in read_sensors(deployment):
+        if sensor.collected:
+            continue
         silent = int((now - sensor.last).total_seconds() // 60)
         if silent <= limit:
             continue

@@ -196,18 +196,28 @@ class SensorHealth:
     sensor: Sensor
     #: Whole minutes since the sensor's last event.
     quiet_minutes: int
+    #: Never for a collected host's sensor: it sends nothing to fall silent on.
     silent: bool
 
 
 def sensor_health(
     deployment: Deployment, actor: Actor, now: datetime | None = None
 ) -> tuple[int, list[SensorHealth]]:
-    """The current phase's silence limit, and each sensor the reader sees by unit, silent first."""
+    """The current phase's silence limit, and each sensor the reader sees by unit: silent first,
+    collected last."""
     now = now or deployment.now()
     limit = deployment.policy(now).silence_minutes
     out = []
     for sensor in list_sensors(deployment, actor):
         quiet = int((now - sensor.last).total_seconds() // 60)
-        out.append(SensorHealth(sensor, quiet, quiet > limit))
-    out.sort(key=lambda h: (h.sensor.unit, not h.silent, h.sensor.host, h.sensor.source))
+        out.append(SensorHealth(sensor, quiet, quiet > limit and not sensor.collected))
+    out.sort(
+        key=lambda h: (
+            h.sensor.unit,
+            not h.silent,
+            h.sensor.collected,
+            h.sensor.host,
+            h.sensor.source,
+        )
+    )
     return limit, out

@@ -98,7 +98,7 @@ class EventRows:
         for table in tables:
             self.starts.append(self.starts[-1] + len(table))
             pieces = table.to_batches()
-            if len(pieces) > max(1, len(table) // 4096):  # columns chunked apart: many slivers
+            if len(pieces) > max(1, len(table) // 1024):  # columns chunked apart: many slivers
                 pieces = table.combine_chunks().to_batches()
             for piece in pieces:
                 if len(piece):

@@ -15,19 +15,21 @@ once and reused for every batch.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from vigil.core.errors import LakeError
 from vigil.lake.engine import LakeEngine
-from vigil.monitor.events import CORE_COLUMNS
+from vigil.monitor.events import CORE_COLUMNS, join_by_row
 from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN, quote_identifier
 from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping
 from vigil.monitor.sigma.prefilter import (
@@ -62,9 +64,12 @@ MAX_INDEXED_TEXT = 4 * 1024 * 1024
 #: Rows per chunk below which event tables are made contiguous, and above which a group is
 #: handed to DuckDB in chunks of this size, which its threads scan in parallel.
 MIN_CHUNK = 8192
-#: Events per slice when full texts are joined on several threads.
-TEXT_SLICE = 32768
+#: Group queries run at once (each on its own engine cursor): DuckDB binds a query on one
+#: core, so two keep both cores busy on a batch whose time goes to binding many rules' SQL.
+QUERY_THREADS = 2
 _MAPPINGS = {m.key: m for m in MAPPINGS}
+#: A group's hits and the rules that failed in it (by rule id).
+_GroupResult: TypeAlias = tuple[list["Hit"], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -161,34 +166,39 @@ def needed_columns(rules: Iterable[CompiledRule]) -> set[str]:
 def with_full_text(events: pa.Table) -> pa.Table:
     """Fill `message` where a source left it empty (EVTX) with the event's field values.
 
-    The values are joined in column order, skipping empty fields. A large table is joined in
-    slices on Arrow's threads (the join itself runs on one).
+    The values are joined in column order, skipping empty fields. Fresh batches come from the
+    parser with `message` filled already (`EventTableBuilder.full_text`); this serves batches
+    read back from the lake.
     """
     if FULL_TEXT_COLUMN not in events.column_names:
+        return events
+    message = events.column(FULL_TEXT_COLUMN)
+    if message.null_count == 0:
         return events
     sparse = [
         n
         for n in events.column_names
         if n not in CORE_COLUMNS and pa.types.is_string(events.schema.field(n).type)
     ]
-    if not sparse or events.column(FULL_TEXT_COLUMN).null_count == 0:
-        return events
-    columns = events.select([FULL_TEXT_COLUMN, *sparse])
-    step = max(TEXT_SLICE, -(-len(events) // pa.cpu_count()))
-    slices = [columns.slice(start, step) for start in range(0, len(events), step)]
-    if len(slices) > 1:
-        with ThreadPoolExecutor(len(slices)) as pool:
-            parts = list(pool.map(_full_text, slices))
+    row_parts: list[np.ndarray] = []
+    value_parts: list[pa.Array] = []
+    for name in sparse:
+        column = events.column(name)
+        if column.null_count == len(column):
+            continue
+        valid = pc.is_valid(column)
+        row_parts.append(pc.indices_nonzero(valid).to_numpy())
+        value_parts += pc.filter(column, valid).chunks
+    if row_parts:
+        rows = np.concatenate(row_parts)
+        order = np.argsort(rows, kind="stable")  # by row; within a row, in column order
+        values = pa.concat_arrays(value_parts).take(pa.array(order))
+        joined = join_by_row(rows[order], values, len(events))
     else:
-        parts = [_full_text(s) for s in slices]
-    filled = pa.chunked_array([c for p in parts for c in p.chunks], pa.string())
+        joined = pa.array([""] * len(events), pa.string())
+    filled = pc.coalesce(message.combine_chunks(), joined)
     index = events.column_names.index(FULL_TEXT_COLUMN)
     return events.set_column(index, FULL_TEXT_COLUMN, filled)
-
-
-def _full_text(columns: pa.Table) -> pa.ChunkedArray:
-    joined = pc.binary_join_element_wise(*columns.columns[1:], "\n", null_handling="skip")
-    return pc.coalesce(columns.column(0), joined)
 
 
 def _lookup(table: pa.Table) -> dict[str, str]:
@@ -382,6 +392,12 @@ class RuleRunner:
     def run(
         self, events: pa.Table, rules: Sequence[CompiledRule] | RulePlan
     ) -> tuple[list[Hit], RunStats]:
+        """Every group's candidate rules over its events.
+
+        Each group is laid out here (prefilter, narrow table: Python, one at a time) and its
+        query runs on a worker thread with its own engine cursor, so that DuckDB binds and
+        runs one group's SQL while the next group is laid out and another's runs.
+        """
         plan = rules if isinstance(rules, RulePlan) else RulePlan(rules)
         stats = RunStats(events=len(events), rules=len(plan.rules))
         stats.errors.update(plan.errors)
@@ -389,49 +405,74 @@ class RuleRunner:
         if not len(events):
             return hits, stats
         selector = _Selector(events)
+        work: list[tuple[RuleGroup, list[int], pa.Table]] = []
         for group in plan.groups:
             rows = selector.rows(group.mapping)
             if rows is not None and len(rows) == 0:
                 continue
-            hits += self._run_group(events, rows, group, stats)
+            laid_out = self._lay_out(events, rows, group, stats)
+            if laid_out is not None:
+                work.append((group, *laid_out))
+        if self.engine.concurrent and len(work) > 1:
+            local = threading.local()
+
+            def run_one(item: tuple[RuleGroup, list[int], pa.Table]) -> _GroupResult:
+                cursor = getattr(local, "cursor", None)
+                if cursor is None:
+                    cursor = local.cursor = self.engine.cursor()
+                return self._run_group(cursor, *item)
+
+            with ThreadPoolExecutor(QUERY_THREADS) as pool:
+                results = list(pool.map(run_one, work))
+        else:
+            results = [self._run_group(self.engine, *item) for item in work]
+        for found, errors in results:
+            hits += found
+            stats.errors.update(errors)
         stats.hits = len(hits)
         return hits, stats
 
-    def _run_group(
+    def _lay_out(
         self, events: pa.Table, rows: pa.Array | None, group: RuleGroup, stats: RunStats
-    ) -> list[Hit]:
+    ) -> tuple[list[int], pa.Table] | None:
+        """The group's rules that pass the prefilter, and the table they read; None if none."""
         columns = GroupColumns(events, rows)
         check = LiteralChecker(columns.literal_index(group.literal_columns), group.finders)
         chosen = [i for i, r in enumerate(group.rules) if check(r.prefilter)]
         stats.candidates += len(chosen)
         if not chosen:
-            return []
+            return None
         # The table holds the columns of the rules that run, not of all the group's rules.
-        table = columns.table(set().union(*(group.rules[i].columns for i in chosen)))
-        self.engine.register_arrow(GROUP_VIEW, table)
-        copy = MATERIALIZE.get(self.engine.name)
+        return chosen, columns.table(set().union(*(group.rules[i].columns for i in chosen)))
+
+    def _run_group(
+        self, engine: LakeEngine, group: RuleGroup, chosen: list[int], table: pa.Table
+    ) -> _GroupResult:
+        engine.register_arrow(GROUP_VIEW, table)
+        copy = MATERIALIZE.get(engine.name)
         if copy:
-            self.engine.query(copy.format(table=GROUP_TABLE, view=GROUP_VIEW))
+            engine.query(copy.format(table=GROUP_TABLE, view=GROUP_VIEW))
+        errors: dict[str, str] = {}
         try:
-            return self._query(group, chosen)
+            return self._query(engine, group, chosen), errors
         except LakeError:
             # One bad rule must not hide the others: run them one by one to find it.
             hits: list[Hit] = []
             for index in chosen:
                 try:
-                    hits += self._query(group, [index])
+                    hits += self._query(engine, group, [index])
                 except LakeError as e:
-                    stats.errors[group.rules[index].id] = str(e)
-            return hits
+                    errors[group.rules[index].id] = str(e)
+            return hits, errors
 
-    def _query(self, group: RuleGroup, chosen: Sequence[int]) -> list[Hit]:
+    def _query(self, engine: LakeEngine, group: RuleGroup, chosen: Sequence[int]) -> list[Hit]:
         cases = ", ".join(
             f"CASE WHEN ({group.bodies[i]}) THEN {n} END" for n, i in enumerate(chosen)
         )
-        template = MATCH_QUERY.get(self.engine.name, MATCH_QUERY["duckdb"])
+        template = MATCH_QUERY.get(engine.name, MATCH_QUERY["duckdb"])
         sql = template.format(row=quote_identifier(ROW), cases=cases, table=self._source)
         # Rule by rule, events in lake order, whatever order a parallel scan returned them in.
-        pairs = sorted((n, r) for r, n in self.engine.query_rows(sql))
+        pairs = sorted((n, r) for r, n in engine.query_rows(sql))
         rules = group.rules
         return [Hit(rules[chosen[n]].id, r) for n, r in pairs]
 

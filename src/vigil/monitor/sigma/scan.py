@@ -8,7 +8,6 @@ crash means the batches are scanned again, which changes nothing (occurrences ar
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from datetime import timedelta
 from time import perf_counter
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Text, func, select, type_coerce
@@ -63,7 +63,7 @@ class RuleSetScan:
 
 def _json(value: Any) -> Any:
     # SQLite hands JSON columns back as text; PostgreSQL's driver has decoded them already.
-    return json.loads(value) if isinstance(value, str) else value
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 def compiled_rules(session: Session, ruleset: str) -> list[CompiledRule]:

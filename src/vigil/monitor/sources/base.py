@@ -70,9 +70,23 @@ class LineSource(LogSource):
         """Parse one line (without its newline) or raise LineError with the reason."""
 
     def read(self, path: Path) -> Iterator[RawRecord | QuarantineEntry]:
+        return self.read_appended(path, 0)
+
+    def read_appended(self, path: Path, offset: int) -> Iterator[RawRecord | QuarantineEntry]:
+        """The records of the lines after byte `offset` (a line boundary): what was appended
+        to a file read before up to there. Line numbers and the numbering of repeated lines
+        go on from the lines before, so each record is what a whole read would give."""
         seen: dict[str, int] = {}
+        lines_before = 0
         with path.open("rb") as fh:
-            for number, raw in enumerate(fh, start=1):
+            if offset:
+                before = fh.read(offset).split(b"\n")
+                before.pop()  # what follows the last newline: nothing, at a line boundary
+                lines_before = len(before)
+                for raw in before:
+                    text = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                    seen[text] = seen.get(text, 0) + 1
+            for number, raw in enumerate(fh, start=lines_before + 1):
                 raw = raw.rstrip(b"\r\n")
                 if not raw.strip():
                     continue
