@@ -79,7 +79,8 @@ class Finding:
                     f"finding has {len(self.occurrences)} occurrences but "
                     f"{len(self.occurred_at)} occurrence times"
                 )
-            object.__setattr__(self, "occurred_at", tuple(map(to_utc, self.occurred_at)))
+            if any(t.tzinfo is not None for t in self.occurred_at):
+                object.__setattr__(self, "occurred_at", tuple(map(to_utc, self.occurred_at)))
 
     def occurrence_times(self) -> Iterator[tuple[str, datetime]]:
         """Each occurrence key with the time it happened."""

@@ -326,7 +326,14 @@ def _write_batch(
         table = combine_tables([t for p in parsed for t in p.tables])
         texts = pa.chunked_array([t for p in parsed for t in p.texts], pa.string())
         if not all(k for _, _, k in keep):  # slices: no copy of the rows kept
-            spans = [(start, rows) for start, rows, kept_rows in keep if kept_rows]
+            spans: list[tuple[int, int]] = []  # runs of consecutive kept files
+            for start, rows, kept_rows in keep:
+                if not kept_rows:
+                    continue
+                if spans and sum(spans[-1]) == start:
+                    spans[-1] = (spans[-1][0], spans[-1][1] + rows)
+                else:
+                    spans.append((start, rows))
             table = pa.concat_tables([table.slice(start, rows) for start, rows in spans])
             texts = pa.chunked_array(
                 [c for start, rows in spans for c in texts.slice(start, rows).chunks], pa.string()

@@ -129,12 +129,7 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
         for key, seen in pending[fp].keys.items()
     ]
     if fresh_rows:
-        session.execute(
-            _insert(session, occurrences).on_conflict_do_nothing(
-                index_elements=["finding_id", "key"]
-            ),
-            fresh_rows,
-        )
+        _insert_fresh(session, fresh_rows)
         for fp in fresh:
             keys = pending[fp].keys
             added[ids[fp]] = (len(keys), max(keys.values()))
@@ -183,6 +178,26 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
     if updates:
         session.execute(_UPDATE, updates)
     return result
+
+
+def _insert_fresh(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Occurrences of findings created in this transaction, straight to the driver.
+
+    Tens of thousands at a time: through the ORM's parameter handling they took three times
+    as long (measured). Times are bound as the column type binds them.
+    """
+    dialect = session.get_bind().dialect
+    column = FindingOccurrence.__table__.c.seen_at
+    bind = column.type.bind_processor(dialect)
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {FindingOccurrence.__tablename__} (finding_id, key, seen_at) "
+        f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (finding_id, key) DO NOTHING"
+    )
+    params = [
+        (r["finding_id"], r["key"], bind(r["seen_at"]) if bind else r["seen_at"]) for r in rows
+    ]
+    session.connection().exec_driver_sql(sql, params)
 
 
 def _merge_targets(session: Session, merged_into: dict[int, int | None]) -> dict[int, int]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from vigil.core.clock import to_local
+from vigil.core.clock import PROVINCE_TZ, to_local
 from vigil.core.finding import Finding
 from vigil.core.i18n import _
 from vigil.core.severity import Severity
@@ -38,8 +38,15 @@ KEY_FIELDS = (
 )
 
 
+#: The province's fixed offset from UTC (no daylight saving time).
+_PROVINCE_OFFSET = PROVINCE_TZ.utcoffset(None)
+
+
 def scope_of(ts: datetime) -> str:
     """The window one finding covers: the day, as the province counts days."""
+    if ts.tzinfo is None and _PROVINCE_OFFSET is not None:
+        # Naive UTC (the lake's times): the province's day without a time zone conversion.
+        return "day:" + (ts + _PROVINCE_OFFSET).date().isoformat()
     return "day:" + to_local(ts).date().isoformat()
 
 
@@ -49,19 +56,19 @@ def event_evidence(row: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("event_id", "ts", "host", "channel", "event_code"):
         value = row.get(name)
         out[name] = value.isoformat() if isinstance(value, datetime) else value
-    ordered = [k for k in KEY_FIELDS if k in row] + sorted(
-        k
-        for k in row
-        if k not in KEY_FIELDS and k not in CORE_COLUMNS and k != ROW and not k.endswith("#lower")
-    )
-    for name in ordered:
-        value = row.get(name)
-        if value is None or len(out) >= MAX_FIELDS:
+    rest = sorted(k for k in row.keys() - _NOT_REST if not k.endswith("#lower"))
+    for name in [k for k in KEY_FIELDS if k in row] + rest:
+        if len(out) >= MAX_FIELDS:
+            break
+        value = row[name]
+        if value is None:
             continue
-        text = str(value)
+        text = value if type(value) is str else str(value)
         out[name] = text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "…"
     return out
 
+
+_NOT_REST = frozenset(KEY_FIELDS) | frozenset(CORE_COLUMNS) | {ROW}
 
 #: What a finding needs of every matched event; evidence reads whole events, a few per finding.
 HIT_COLUMNS = ("event_id", "ts", "host", "unit")

@@ -410,7 +410,7 @@ class RuleRunner:
             rows = selector.rows(group.mapping)
             if rows is not None and len(rows) == 0:
                 continue
-            laid_out = self._lay_out(events, rows, group, stats)
+            laid_out = self._lay_out(GroupColumns(events, rows), group, stats)
             if laid_out is not None:
                 work.append((group, *laid_out))
         if self.engine.concurrent and len(work) > 1:
@@ -433,10 +433,9 @@ class RuleRunner:
         return hits, stats
 
     def _lay_out(
-        self, events: pa.Table, rows: pa.Array | None, group: RuleGroup, stats: RunStats
+        self, columns: GroupColumns, group: RuleGroup, stats: RunStats
     ) -> tuple[list[int], pa.Table] | None:
         """The group's rules that pass the prefilter, and the table they read; None if none."""
-        columns = GroupColumns(events, rows)
         check = LiteralChecker(columns.literal_index(group.literal_columns), group.finders)
         chosen = [i for i, r in enumerate(group.rules) if check(r.prefilter)]
         stats.candidates += len(chosen)
