@@ -47,6 +47,9 @@ class BatchFile:
     first: int
     rows: int
     quarantine: list[QuarantineEntry] = field(default_factory=list)
+    #: The rows come from the file's bytes after this offset: what was appended to it since an
+    #: earlier batch took the bytes before (whose hash that batch holds).
+    offset: int = 0
 
 
 def file_hash(path: Path) -> str:
@@ -77,6 +80,7 @@ def files_metadata(files: list[BatchFile]) -> dict[str, str]:
             "first": f.first,
             "rows": f.rows,
             "quarantine": [_entry_json(e) for e in f.quarantine],
+            "offset": f.offset,
         }
         for f in files
     ]
@@ -96,6 +100,7 @@ def batch_files(path: Path) -> list[BatchFile]:
                 item["first"],
                 item["rows"],
                 [QuarantineEntry(**e) for e in item["quarantine"]],
+                item.get("offset", 0),
             )
             for item in json.loads(raw)
         ]
@@ -169,6 +174,11 @@ class BatchIndex:
         if found is None or found[:2] != (size, mtime_ns):
             return None
         return found[2]
+
+    def previous(self, path: str) -> tuple[int, str] | None:
+        """The size and content hash the file at `path` had when last seen, if ever."""
+        found = self._seen.get(path)
+        return None if found is None else (found[0], found[2])
 
     def remember(self, path: str, size: int, mtime_ns: int, sha: str) -> None:
         """Note a file's hash at its size and time (written when the index closes)."""

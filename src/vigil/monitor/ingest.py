@@ -11,6 +11,7 @@ there is enough to parse to pay for starting them.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,7 @@ from vigil.monitor.events import DATASET, EventTableBuilder, HostSeen
 from vigil.monitor.hosts import HostPlacement, host_units, record_hosts
 from vigil.monitor.sigma.backend import FULL_TEXT_COLUMN
 from vigil.monitor.sources import source_for, source_named
+from vigil.monitor.sources.base import LineSource
 from vigil.store.audit import audit
 
 INGESTED = "ingested"
@@ -45,6 +47,8 @@ BATCH_BYTES = 256 * 1024 * 1024
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 #: Pieces of work per worker, so that a worker with small files does not wait for one with big.
 CHUNKS_PER_WORKER = 4
+#: Bytes read at a time when a grown file is hashed.
+HASH_BLOCK = 1024 * 1024
 #: Records held as Python objects before they are laid out as Arrow (a few hundred MB at most).
 TABLE_ROWS = 50_000
 
@@ -62,6 +66,8 @@ class FileOutcome:
     hosts: dict[str, HostSeen] = field(default_factory=dict)
     #: The content hash of the file.
     sha: str = ""
+    #: Only the bytes after this offset were read: what was appended since an earlier ingest.
+    offset: int = 0
 
 
 @dataclass
@@ -97,6 +103,9 @@ class _File:
     sha: str
     source: str | None
     default_host: str
+    #: (size, hash) of this path at an earlier ingest that put it in the lake, when it has grown
+    #: since: if those bytes are still its start, only what follows them is read.
+    grown_from: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +163,13 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
             parsed.texts.append(builder.full_text())
             builder = EventTableBuilder("", unit_of)
         path = Path(file.path)
-        sha = file.sha or file_hash(path)
+        offset = 0
+        if file.grown_from is not None:
+            sha, before = hash_with_prefix(path, file.grown_from[0])
+            if before == file.grown_from[1]:
+                offset = file.grown_from[0]
+        else:
+            sha = file.sha or file_hash(path)
         if sha in _IN_LAKE:
             parsed.outcomes.append(FileOutcome(file.path, ALREADY, sha=sha))
             parsed.entries.append([])
@@ -168,10 +183,17 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
             )
             parsed.entries.append([entry])
             continue
+        if offset and not (isinstance(source, LineSource) and _ends_a_line(path, offset)):
+            offset = 0  # not a line format, or the old end cut a line: read it all again
         builder.next_file(source.name, file.default_host)
         start = len(builder)
         entries: list[QuarantineEntry] = []
-        for item in source.read(path):
+        records = (
+            source.read_appended(path, offset)
+            if offset and isinstance(source, LineSource)
+            else source.read(path)
+        )
+        for item in records:
             if isinstance(item, QuarantineEntry):
                 entries.append(item)
             else:
@@ -180,7 +202,7 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
         status = INGESTED if events else EMPTY
         parsed.outcomes.append(
             FileOutcome(
-                file.path, status, source.name, "", events, len(entries), builder.hosts, sha
+                file.path, status, source.name, "", events, len(entries), builder.hosts, sha, offset
             )
         )
         parsed.entries.append(entries)
@@ -188,6 +210,29 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
         parsed.tables.append(builder.table())
         parsed.texts.append(builder.full_text())
     return parsed
+
+
+def hash_with_prefix(path: Path, prefix: int) -> tuple[str, str]:
+    """The content hash of the file and of its first `prefix` bytes, in one read."""
+    digest = hashlib.sha256()
+    before = ""
+    done = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(min(HASH_BLOCK, prefix - done) if done < prefix else HASH_BLOCK)
+            if not block:
+                break
+            digest.update(block)
+            done += len(block)
+            if done == prefix:
+                before = digest.copy().hexdigest()
+    return digest.hexdigest(), before
+
+
+def _ends_a_line(path: Path, offset: int) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(offset - 1)
+        return fh.read(1) == b"\n"
 
 
 def _split(files: list[_File], pieces: int) -> list[list[_File]]:
@@ -318,7 +363,15 @@ def _write_batch(
             continue
         planned.add(outcome.sha)
         held.append(
-            BatchFile(outcome.sha, outcome.path, outcome.source, first, outcome.events, kept)
+            BatchFile(
+                outcome.sha,
+                outcome.path,
+                outcome.source,
+                first,
+                outcome.events,
+                kept,
+                outcome.offset,
+            )
         )
         first += outcome.events
     if held:
@@ -398,8 +451,18 @@ def ingest_files(
                 continue
             if sha:
                 planned.add(sha)
+            before = None if sha else index.previous(name)
+            grown = (
+                before
+                if before is not None
+                and 0 < before[0] < stat.st_size
+                and index.batch_of(before[1]) is not None
+                else None
+            )
             todo.append(
-                _File(name, stat.st_size, stat.st_mtime_ns, sha, source, host or path.stem)
+                _File(
+                    name, stat.st_size, stat.st_mtime_ns, sha, source, host or path.stem, grown
+                )
             )
         clock.lap("hash")
         planned.clear()  # from here on: the files written to this ingest's batches
