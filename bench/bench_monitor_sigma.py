@@ -109,6 +109,11 @@ def register_replay_source() -> None:
 # --- phases; each runs in a fresh interpreter -----------------------------------------------
 
 
+def phase_setup() -> dict[str, Any]:
+    """A fresh deployment made by the code this process runs (its schema, its migrations)."""
+    return {"data": _fresh_data()}
+
+
 def phase_rules(data: str) -> dict[str, Any]:
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
@@ -653,7 +658,7 @@ def write_docs(text: str) -> None:
 
 
 def _end_to_end_runs(
-    rules_data: str,
+    rules_data: dict[str, str],
     workers: int,
     folder: Path,
     source: str | None,
@@ -667,7 +672,8 @@ def _end_to_end_runs(
         for name, src in trees.items():
             # A copy of the deployment that holds the stored rule set, and an empty lake.
             data = tempfile.mkdtemp(prefix="vigil-bench-sigma-")
-            shutil.copytree(rules_data, data, dirs_exist_ok=True)
+            # Each tree's own deployment: its schema is the one that tree's code migrates to.
+            shutil.copytree(rules_data[name], data, dirs_exist_ok=True)
             args = (data, workers, str(folder), source)
             runs[name].append(_in_fresh_process(phase or phase_end_to_end, *args, src=src))
             shutil.rmtree(data)
@@ -697,26 +703,32 @@ def main() -> None:
         w: median([_in_fresh_process(phase_parse, w) for _ in range(args.repeat)]) for w in (1, 2)
     }
     print(f"parse: {parse}")
+    tree_data = {"now": rules_data}
     scratch = Path(tempfile.mkdtemp(prefix="vigil-bench-replay-"))
     try:
         trees: dict[str, Path | None] = {"now": None}
         if args.before:
             trees["before"] = export_tree(args.before, scratch / "before")
+            tree_data["before"] = _in_fresh_process(phase_setup, src=trees["before"])["data"]
+            _in_fresh_process(phase_rules, tree_data["before"], src=trees["before"])
         replay = make_replicas(args.replicas, scratch / "replay")
         e2e: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
         for label, folder, source in (("files", EVTX, None), ("replay", replay, REPLAY_SOURCE)):
             for workers in (1, 2):
                 e2e[(label, workers)] = _end_to_end_runs(
-                    rules_data, workers, folder, source, args.repeat, trees
+                    tree_data, workers, folder, source, args.repeat, trees
                 )
                 print(f"end to end, {label}, {workers} workers: {e2e[(label, workers)]}")
         for workers in (1, 2):  # the code of today only: older versions lack the phase
             e2e[("resident", workers)] = _end_to_end_runs(
-                rules_data, workers, EVTX, None, args.repeat, {"now": None}, phase_resident
+                tree_data, workers, EVTX, None, args.repeat, {"now": None}, phase_resident
             )
             print(f"resident, {workers} workers: {e2e[('resident', workers)]}")
     finally:
         shutil.rmtree(scratch)
+        for name, path in tree_data.items():
+            if name != "now":
+                shutil.rmtree(path, ignore_errors=True)
     # The design comparisons read the lake of one run over the 281 files.
     data = tempfile.mkdtemp(prefix="vigil-bench-sigma-")
     shutil.copytree(rules_data, data, dirs_exist_ok=True)
@@ -737,6 +749,7 @@ def main() -> None:
 PHASES: dict[str, Callable[..., dict[str, Any]]] = {
     f.__name__: f
     for f in (
+        phase_setup,
         phase_rules,
         phase_parse,
         phase_end_to_end,

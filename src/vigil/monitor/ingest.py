@@ -1,12 +1,13 @@
 """Ingest log files into the lake dataset monitor_events: one batch per ingest, many files in it.
 
 A very large ingest writes a batch per `BATCH_BYTES` of source. Each file is known by the hash
-of its content, and the batch index (vigil.monitor.batches) says
-which files the lake holds, so the same file twice adds nothing. The lake writes a batch
-atomically and the batch names its files in its own metadata, so a stop at any point leaves no
-half batch and no file counted twice: running the ingest again resumes. Bad records go to
-quarantine with file, line or record, and the reason. Files are parsed in worker processes when
-there is enough to parse to pay for starting them.
+of its content, and the batch index (vigil.monitor.batches) says which files the lake holds, so
+the same file twice adds nothing. Files are hashed by the parser that reads them (one read, in
+the worker processes when there are any); a file seen before at the same size and modification
+time is not read at all, and a line log that grew since is read from where the lake's copy
+ends. The lake writes a batch atomically and the batch names its files in its own metadata, so
+a stop at any point leaves no half batch and no file counted twice: running the ingest again
+resumes. Bad records go to quarantine with file, line or record, and the reason.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ class IngestResult:
     #: their `message` holds each event's full text.
     tables: dict[str, pa.Table] = field(default_factory=dict)
     placed: list[HostPlacement] = field(default_factory=list)
-    #: Seconds per stage: hash (and look up) the files, parse, write the batches, place hosts.
+    #: Seconds per stage: list the files (skipping those seen unchanged), hash and parse,
+    #: write the batches, place hosts.
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
