@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -347,3 +348,47 @@ def test_identical_files_in_one_ingest_are_stored_once(
     ]
     assert deployment.lake.rows(DATASET) == 5 == result.events
     assert result.tables[batch].num_rows == 5
+
+
+def test_write_behind_returns_before_the_last_batch_is_in_the_lake(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _logs(tmp_path / "logs")
+    release = threading.Event()
+    write = deployment.lake.write
+
+    def slow_write(dataset: str, table: pa.Table, batch: str) -> None:
+        release.wait(10)
+        write(dataset, table, batch)
+
+    monkeypatch.setattr(deployment.lake, "write", slow_write)
+    result = ingest_files(deployment, deployment.system(), [folder], workers=1, write_behind=True)
+    (batch,) = result.batches
+    # The events are there to scan; the lake has nothing yet.
+    assert result.tables[batch].num_rows == 5 and deployment.lake.batches(DATASET) == []
+    release.set()
+    result.finish()
+    assert deployment.lake.batches(DATASET) == [batch]
+    again = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert again.events == 0
+
+
+def test_a_failed_write_behind_is_raised_and_releases_the_index(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _logs(tmp_path / "logs")
+
+    def failing_write(dataset: str, table: pa.Table, batch: str) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deployment.lake, "write", failing_write)
+        result = ingest_files(
+            deployment, deployment.system(), [folder], workers=1, write_behind=True
+        )
+        with pytest.raises(OSError, match="disk full"):
+            result.finish()
+    assert deployment.lake.batches(DATASET) == []
+    # Nothing was claimed: the next ingest takes the files.
+    retry = ingest_files(deployment, deployment.system(), [folder], workers=1)
+    assert retry.events == 5 and len(deployment.lake.batches(DATASET)) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -24,6 +24,10 @@ from vigil.core.clock import to_utc
 from vigil.core.i18n import _
 from vigil.deployment import Deployment
 from vigil.monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from vigil.core.access import Actor
+    from vigil.monitor.ingest import IngestResult
 
 monitor_app = typer.Typer(
     help="Security monitoring: logs into the lake, Sigma rules over them.", no_args_is_help=True
@@ -64,8 +68,7 @@ def _ingest_once(
     run_rules: bool,
     collected: bool = False,
 ) -> int:
-    from vigil.monitor.ingest import INGESTED, ingest_files
-    from vigil.monitor.sigma.scan import scan_all
+    from vigil.monitor.ingest import ingest_files
 
     actor = dep.system("cli")
     result = ingest_files(
@@ -77,7 +80,21 @@ def _ingest_once(
         source=source,
         workers=workers,
         collected=collected,
+        write_behind=run_rules,
     )
+    try:
+        _report_ingest(dep, result, actor, run_rules)
+    finally:
+        result.finish()
+    return len(result.batches)
+
+
+def _report_ingest(dep: Deployment, result: IngestResult, actor: Actor, run_rules: bool) -> None:
+    """Print what an ingest did and run the rule sets over it (its last batch may still be
+    being written: the rules read it from memory and wait for it before recording)."""
+    from vigil.monitor.ingest import INGESTED
+    from vigil.monitor.sigma.scan import scan_all
+
     table = Table(
         _t(dep, "file"),
         _t(dep, "status"),
@@ -104,7 +121,7 @@ def _ingest_once(
             )
         )
     if run_rules and result.batches:
-        reports, _found = scan_all(dep, actor, tables=result.tables)
+        reports, _found = scan_all(dep, actor, tables=result.tables, ready=result.finish)
         for r in reports:
             console.print(
                 _t(
@@ -124,7 +141,6 @@ def _ingest_once(
             )
             for rule_id, error in sorted(r.stats.errors.items()):
                 console.print(f"  [red]{escape(rule_id)}[/red]: {escape(error)}")
-    return len(result.batches)
 
 
 @monitor_app.command("ingest")

@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
@@ -74,6 +75,8 @@ class FileOutcome:
 @dataclass
 class IngestResult:
     files: list[FileOutcome] = field(default_factory=list)
+    #: The write of the last batch, still running (`ingest_files(write_behind=True)`).
+    pending: Future[None] | None = None
     #: The new batches' tables, kept so rules can run over them without reading them back;
     #: their `message` holds each event's full text.
     tables: dict[str, pa.Table] = field(default_factory=dict)
@@ -89,6 +92,11 @@ class IngestResult:
     @property
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
+
+    def finish(self) -> None:
+        """Wait for the last batch to be in the lake (raises what its write raised)."""
+        if self.pending is not None:
+            self.pending.result()
 
     @property
     def batches(self) -> list[str]:
@@ -337,12 +345,14 @@ def _write_batch(
     planned: set[str],
     parsed: list[_Parsed],
     result: IngestResult,
-) -> list[tuple[str, list[QuarantineEntry]]]:
-    """Write one batch and index it; returns the quarantine entries to keep, by file hash.
+) -> tuple[list[tuple[str, list[QuarantineEntry]]], Callable[[], None]]:
+    """Lay out one batch; returns the quarantine entries to keep, by file hash, and the call
+    that writes the batch to the lake and indexes it.
 
     A file whose content the lake or this ingest already holds (the parser hashed it, so this
     is known only now) is dropped here with its rows.
     """
+    store: Callable[[], None] = lambda: None  # noqa: E731 (nothing to write)
     outcomes = [o for p in parsed for o in p.outcomes]
     entries = [e for p in parsed for e in p.entries]
     held: list[BatchFile] = []
@@ -394,8 +404,12 @@ def _write_batch(
                 [c for start, rows in spans for c in texts.slice(start, rows).chunks], pa.string()
             )
         table = table.replace_schema_metadata(files_metadata(held))
-        deployment.lake.write(DATASET, table, batch)
-        index.add(batch, [f.sha for f in held])
+        lake_table, shas = table, [f.sha for f in held]
+
+        def store() -> None:
+            deployment.lake.write(DATASET, lake_table, batch)
+            index.add(batch, shas)
+
         # The lake keeps messages as sources gave them; the rules read the full texts.
         column = table.column_names.index(FULL_TEXT_COLUMN)
         result.tables[batch] = table.set_column(column, FULL_TEXT_COLUMN, texts)
@@ -403,7 +417,7 @@ def _write_batch(
             if outcome.status == INGESTED:
                 outcome.batch = batch
     result.files += outcomes
-    return [(o.sha, e) for o, e in zip(outcomes, entries, strict=True)]
+    return [(o.sha, e) for o, e in zip(outcomes, entries, strict=True)], store
 
 
 def ingest_files(
@@ -416,10 +430,14 @@ def ingest_files(
     source: str | None = None,
     workers: int = 2,
     collected: bool = False,
+    write_behind: bool = False,
 ) -> IngestResult:
     """Ingest files and folders; `unit` places new hosts, `host` names hosts a format omits.
 
     `collected`: the logs were copied off their hosts, not sent live (see hosts.record_hosts).
+    `write_behind`: return while the last batch is still being written to the lake (its events
+    are in `result.tables`), so that rules can run over them meanwhile; `result.finish()`
+    waits for the write and must be called before anything is recorded about that batch.
     """
     actor.require(Permission.ANALYSE)
     if unit is not None:
@@ -436,7 +454,9 @@ def ingest_files(
     clock = _Clock(result.timings)
     files = expand_paths(paths)
     global _IN_LAKE
-    with BatchIndex.open(deployment.lake.root / DATASET) as index:
+    held_open = ExitStack()
+    index = held_open.enter_context(BatchIndex.open(deployment.lake.root / DATASET))
+    try:
         todo: list[_File] = []
         planned: set[str] = set()
         for path in files:
@@ -478,15 +498,25 @@ def ingest_files(
                     if number + 1 < len(chunks):  # workers parse the next batch meanwhile
                         started.append(_parse(pool, chunks[number + 1], workers))
                     clock.lap("parse")
-                    for sha, entries in _write_batch(deployment, index, planned, parsed, result):
-                        kept.add(sha, entries)
-                    for file, outcome in zip(
-                        chunk.files, (o for p in parsed for o in p.outcomes), strict=True
-                    ):
-                        index.remember(file.path, file.size, file.mtime_ns, outcome.sha)
+                    to_keep, store = _write_batch(deployment, index, planned, parsed, result)
+                    outcomes = [o for p in parsed for o in p.outcomes]
+                    files_seen = [
+                        (f.path, f.size, f.mtime_ns, o.sha)
+                        for f, o in zip(chunk.files, outcomes, strict=True)
+                    ]
+                    finish = _finisher(store, to_keep, files_seen, kept, index)
+                    if write_behind and number + 1 == len(chunks):
+                        result.pending = _start(finish, held_open)
+                    else:
+                        finish()
                     clock.lap("write")
         finally:
             _IN_LAKE = frozenset()
+    except BaseException:
+        held_open.close()
+        raise
+    if result.pending is None:
+        held_open.close()
     seen_hosts = {h for f in result.files for h in f.hosts}
     with deployment.store.session() as session:
         result.placed = record_hosts(
@@ -509,6 +539,43 @@ def ingest_files(
         )
     clock.lap("hosts")
     return result
+
+
+def _finisher(
+    store: Callable[[], None],
+    to_keep: list[tuple[str, list[QuarantineEntry]]],
+    files_seen: list[tuple[str, int, int, str]],
+    kept: _Kept,
+    index: BatchIndex,
+) -> Callable[[], None]:
+    """What follows a batch's lay-out: write and index it, keep its quarantine entries, note
+    its files' sizes and times (in that order: a stop leaves nothing claimed that is not in)."""
+
+    def finish() -> None:
+        store()
+        for sha, entries in to_keep:
+            kept.add(sha, entries)
+        for path, size, mtime_ns, sha in files_seen:
+            index.remember(path, size, mtime_ns, sha)
+
+    return finish
+
+
+def _start(finish: Callable[[], None], held_open: ExitStack) -> Future[None]:
+    """Run `finish` on its own thread, then release the batch index."""
+    future: Future[None] = Future()
+
+    def run() -> None:
+        try:
+            finish()
+            future.set_result(None)
+        except BaseException as e:  # handed to whoever waits
+            future.set_exception(e)
+        finally:
+            held_open.close()
+
+    threading.Thread(target=run, name="vigil-lake-write", daemon=False).start()
+    return future
 
 
 class _Clock:

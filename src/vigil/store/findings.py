@@ -158,13 +158,19 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
             result.created += 1
         else:
             result.updated += 1
-    updates, redirected = [], []
-    own = {dest[fp]: pending[fp].finding for fp in pending if dest[fp] == ids[fp]}
+    updates, counts_only = [], []
+    # A row created just now already holds its finding's title and evidence; a merged finding's
+    # target keeps its own: both only count.
+    own = {
+        dest[fp]: pending[fp].finding
+        for fp in pending
+        if dest[fp] == ids[fp] and fp not in fresh_set
+    }
     for fid, (n, last) in added.items():
         values = {"b_id": fid, "b_n": n, "b_last": last, "b_now": now}
         finding = own.get(fid)
         if finding is None:
-            redirected.append(values)
+            counts_only.append(values)
             continue
         values |= {
             "b_severity": int(finding.severity),
@@ -173,8 +179,8 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
             "b_title_vi": finding.title_vi[:500],
         }
         updates.append(values)
-    if redirected:
-        session.execute(_UPDATE_COUNT, redirected)
+    if counts_only:
+        session.execute(_UPDATE_COUNT, counts_only)
     if updates:
         session.execute(_UPDATE, updates)
     return result
@@ -224,7 +230,8 @@ _REOPEN = func.coalesce(
     func.nullif(_T.c.status, FindingStatus.RESOLVED.value), FindingStatus.NEW.value
 )
 _LATEST = case((_T.c.last_seen < bindparam("b_last"), bindparam("b_last")), else_=_T.c.last_seen)
-# Occurrences that arrived through a merged finding: count them, keep the target's own title.
+# Occurrences of a finding created in the same call, or that arrived through a merged finding:
+# count them, keep the row's own title and evidence.
 _UPDATE_COUNT = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"))

@@ -8,7 +8,7 @@ crash means the batches are scanned again, which changes nothing (occurrences ar
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -212,11 +212,18 @@ def scan_rule_set(
     *,
     tables: Mapping[str, pa.Table] | None = None,
     record: bool = True,
+    ready: Callable[[], None] | None = None,
 ) -> tuple[RuleSetScan, list[Finding]]:
-    """Run one rule set over its unscanned batches; record findings and marks unless told not to."""
+    """Run one rule set over its unscanned batches; record findings and marks unless told not to.
+
+    `tables` may hold batches still being written to the lake (`ingest_files(write_behind=
+    True)`): they are scanned from memory, and `ready()` is waited for before anything is
+    recorded about them.
+    """
     started = perf_counter()
     report = RuleSetScan(ruleset)
     lake_batches = deployment.lake.batches(DATASET)
+    lake_batches += [b for b in (tables or {}) if b not in set(lake_batches)]
     with deployment.store.reader() as session:
         done = set(session.scalars(select(MonitorScan.batch).where(MonitorScan.ruleset == ruleset)))
         rules, plan = rule_plan(deployment, session, ruleset)
@@ -257,6 +264,8 @@ def scan_rule_set(
         MonitorScan(ruleset=ruleset, batch=b, matches=n)
         for b, n in zip(new, per_batch, strict=True)
     ]
+    if ready is not None:
+        ready()
     with deployment.store.session() as session:
         if record:
             report.recorded = record_findings(session, findings)
@@ -284,6 +293,7 @@ def scan_all(
     *,
     tables: Mapping[str, pa.Table] | None = None,
     record: bool = True,
+    ready: Callable[[], None] | None = None,
 ) -> tuple[list[RuleSetScan], list[Finding]]:
     """Every registered rule set over its new events."""
     actor.require(Permission.ANALYSE)
@@ -292,7 +302,9 @@ def scan_all(
     reports: list[RuleSetScan] = []
     findings: list[Finding] = []
     for name in names:
-        report, found = scan_rule_set(deployment, name, tables=tables, record=record)
+        report, found = scan_rule_set(
+            deployment, name, tables=tables, record=record, ready=ready
+        )
         reports.append(report)
         findings += found
     return reports, findings
