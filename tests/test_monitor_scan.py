@@ -12,13 +12,14 @@ from sqlalchemy import select
 from tests.conftest import BEFORE, shared_data
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
+from vigil.monitor import ingest as ingest_module
 from vigil.monitor.ingest import ingest_files
 from vigil.monitor.models import MonitorRule, MonitorScan
 from vigil.monitor.plugin import vigil_detect
 from vigil.monitor.sensors import SILENT_RULE, silence_findings
 from vigil.monitor.sigma.rules import check_rules
 from vigil.monitor.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
-from vigil.monitor.sigma.scan import scan_all
+from vigil.monitor.sigma.scan import ingest_and_scan, scan_all
 from vigil.store.findings import finding_dict, list_findings
 from vigil.store.models import AuditEntry
 
@@ -369,3 +370,47 @@ def test_temporal_correlation_needs_both_rules_in_the_window(
     guessed = found["77777777-7777-4777-8777-777777777777"]
     assert (guessed["count"], guessed["severity"]) == (2, "critical")
     assert [e["IpAddress"] for e in guessed["evidence"]["events"]] == ["10.0.0.9"]  # type: ignore[index]
+
+
+def test_rules_run_batch_by_batch_while_the_ingest_goes_on(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file its own batch: each is scanned as it is written, the last while it is written;
+    the findings, correlations across batches included, are those of one scan at the end."""
+    actor = deployment.system()
+    with deployment.store.session() as session:
+        add_rule_set(session, actor, _rules(tmp_path / "rules"), "local")
+    monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
+    start = datetime(2026, 1, 31, 23, 0, 0)
+    logons = [
+        (0, "10.0.0.9", "admin"),
+        (30, "10.0.0.9", "root"),
+        (60, "10.0.0.9", "bqt"),
+        (90, "10.0.0.9", "admin"),
+        (120, "10.0.0.8", "admin"),
+        (140, "192.168.1.5", "admin"),
+    ]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = _logons(tmp_path / "all.jsonl", start, logons).read_text().splitlines(keepends=True)
+    for n in range(3):  # the same events (record ids 0 to 5) in three files
+        (logs / f"sec-{n}.jsonl").write_text("".join(lines[2 * n : 2 * n + 2]))
+    written: list[str] = []
+    write = deployment.lake.write
+
+    def noting_write(dataset: str, table: object, batch: str) -> None:
+        write(dataset, table, batch)  # type: ignore[arg-type]
+        written.append(batch)
+
+    monkeypatch.setattr(deployment.lake, "write", noting_write)
+    result, reports = ingest_and_scan(deployment, actor, [logs], unit="C01", workers=1)
+    (report,) = reports
+    assert len(result.batches) == 3 and written == result.batches
+    assert (report.batches, report.stats.errors) == (3, {})
+    found = _findings(deployment)
+    assert found["11111111-1111-4111-8111-111111111111"]["count"] == 5
+    assert found["22222222-2222-4222-8222-222222222222"]["count"] == 4
+    assert found["33333333-3333-4333-8333-333333333333"]["count"] == 4
+    with deployment.store.reader() as session:
+        marked = set(session.scalars(select(MonitorScan.batch)))
+    assert marked == set(result.batches)

@@ -26,8 +26,8 @@ from vigil.deployment import Deployment
 from vigil.monitor.errors import MonitorError
 
 if TYPE_CHECKING:
-    from vigil.core.access import Actor
     from vigil.monitor.ingest import IngestResult
+    from vigil.monitor.sigma.scan import RuleSetScan
 
 monitor_app = typer.Typer(
     help="Security monitoring: logs into the lake, Sigma rules over them.", no_args_is_help=True
@@ -69,31 +69,27 @@ def _ingest_once(
     collected: bool = False,
 ) -> int:
     from vigil.monitor.ingest import ingest_files
+    from vigil.monitor.sigma.scan import ingest_and_scan
 
     actor = dep.system("cli")
-    result = ingest_files(
-        dep,
-        actor,
-        paths,
-        unit=unit,
-        host=host,
-        source=source,
-        workers=workers,
-        collected=collected,
-        write_behind=run_rules,
-    )
-    try:
-        _report_ingest(dep, result, actor, run_rules)
-    finally:
-        result.finish()
+    options: dict[str, Any] = {
+        "unit": unit,
+        "host": host,
+        "source": source,
+        "workers": workers,
+        "collected": collected,
+    }
+    if run_rules:
+        result, reports = ingest_and_scan(dep, actor, paths, **options)
+    else:
+        result, reports = ingest_files(dep, actor, paths, **options), []
+    _report_ingest(dep, result, reports)
     return len(result.batches)
 
 
-def _report_ingest(dep: Deployment, result: IngestResult, actor: Actor, run_rules: bool) -> None:
-    """Print what an ingest did and run the rule sets over it (its last batch may still be
-    being written: the rules read it from memory and wait for it before recording)."""
+def _report_ingest(dep: Deployment, result: IngestResult, reports: list[RuleSetScan]) -> None:
+    """Print what an ingest did and what the rule sets found in it."""
     from vigil.monitor.ingest import INGESTED
-    from vigil.monitor.sigma.scan import scan_all
 
     table = Table(
         _t(dep, "file"),
@@ -120,8 +116,7 @@ def _report_ingest(dep: Deployment, result: IngestResult, actor: Actor, run_rule
                 hosts=", ".join(unknown)
             )
         )
-    if run_rules and result.batches:
-        reports, _found = scan_all(dep, actor, tables=result.tables, ready=result.finish)
+    if result.batches:
         for r in reports:
             console.print(
                 _t(

@@ -431,6 +431,7 @@ def ingest_files(
     workers: int = 2,
     collected: bool = False,
     write_behind: bool = False,
+    on_batch: Callable[[str, pa.Table], None] | None = None,
 ) -> IngestResult:
     """Ingest files and folders; `unit` places new hosts, `host` names hosts a format omits.
 
@@ -438,6 +439,8 @@ def ingest_files(
     `write_behind`: return while the last batch is still being written to the lake (its events
     are in `result.tables`), so that rules can run over them meanwhile; `result.finish()`
     waits for the write and must be called before anything is recorded about that batch.
+    `on_batch(batch, table)` is called once each batch but a written-behind last one is in the
+    lake, while the worker processes parse the next: rules can run over it meanwhile.
     """
     actor.require(Permission.ANALYSE)
     if unit is not None:
@@ -507,9 +510,16 @@ def ingest_files(
                     finish = _finisher(store, to_keep, files_seen, kept, index)
                     if write_behind and number + 1 == len(chunks):
                         result.pending = _start(finish, held_open)
-                    else:
-                        finish()
+                        clock.lap("write")
+                        continue
+                    finish()
                     clock.lap("write")
+                    written = [b for b in dict.fromkeys(o.batch for o in outcomes) if b]
+                    if on_batch is not None:
+                        for batch in written:
+                            if batch in result.tables:
+                                on_batch(batch, result.tables[batch])
+                        clock.lap("rules")
         finally:
             _IN_LAKE = frozenset()
     except BaseException:

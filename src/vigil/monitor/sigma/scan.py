@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -26,6 +27,7 @@ from vigil.core.finding import Finding
 from vigil.deployment import Deployment
 from vigil.monitor.events import DATASET
 from vigil.monitor.hosts import host_units
+from vigil.monitor.ingest import IngestResult, ingest_files
 from vigil.monitor.models import MonitorRule, MonitorRuleSet, MonitorScan
 from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN
 from vigil.monitor.sigma.findings import EventRows, findings_from_hits
@@ -308,3 +310,49 @@ def scan_all(
         reports.append(report)
         findings += found
     return reports, findings
+
+
+def merge_scans(scans: Iterable[RuleSetScan]) -> list[RuleSetScan]:
+    """Scans of the same rule sets over successive batches, added up per rule set."""
+    merged: dict[str, RuleSetScan] = {}
+    for scan in scans:
+        total = merged.setdefault(scan.ruleset, RuleSetScan(scan.ruleset))
+        total.batches += scan.batches
+        rules, candidates = total.stats.rules, total.stats.candidates
+        total.stats += scan.stats
+        # The same rules over each batch: how many there are, and at most how many ran.
+        total.stats.rules = max(rules, scan.stats.rules)
+        total.stats.candidates = max(candidates, scan.stats.candidates)
+        total.findings += scan.findings
+        total.recorded += scan.recorded
+        total.seconds += scan.seconds
+        for stage, seconds in scan.timings.items():
+            total.timings[stage] = total.timings.get(stage, 0.0) + seconds
+    return list(merged.values())
+
+
+def ingest_and_scan(
+    deployment: Deployment, actor: Actor, paths: Iterable[Path], **options: Any
+) -> tuple[IngestResult, list[RuleSetScan]]:
+    """Ingest files (`options` as `ingest_files` takes them) and run every rule set over them.
+
+    The rules run over each batch in this process while the worker processes parse the next,
+    and over the last one while it is written to the lake: the two cores are kept busy with
+    parsing and matching together instead of one after the other.
+    """
+    scans: list[RuleSetScan] = []
+    scanned: set[str] = set()
+
+    def on_batch(batch: str, table: pa.Table) -> None:
+        scans.extend(scan_all(deployment, actor, tables={batch: table})[0])
+        scanned.add(batch)
+
+    result = ingest_files(
+        deployment, actor, paths, write_behind=True, on_batch=on_batch, **options
+    )
+    try:
+        rest = {b: t for b, t in result.tables.items() if b not in scanned}
+        scans += scan_all(deployment, actor, tables=rest, ready=result.finish)[0]
+    finally:
+        result.finish()
+    return result, merge_scans(scans)
