@@ -100,6 +100,7 @@ def test_rules_add_ingest_and_look(data: str, tmp_path: Path) -> None:
             "events": 3,
             "first": "2026-01-31T23:00:00",
             "last": "2026-01-31T23:00:20",
+            "collected": False,
         }
     ]
 

@@ -246,6 +246,7 @@ def sensors(
                     "events": h.sensor.events,
                     "first": h.sensor.first.isoformat(),
                     "last": h.sensor.last.isoformat(),
+                    "collected": h.sensor.collected,
                 }
                 for h in found
             ]
