@@ -91,6 +91,18 @@ def _rules(folder: Path, **extra: str) -> Path:
     return folder
 
 
+#: Failed logons (seconds after the start, address, account): five from the election LAN,
+#: four of them from one address within five minutes, four accounts tried from it.
+LOGONS = [
+    (0, "10.0.0.9", "admin"),
+    (30, "10.0.0.9", "root"),
+    (60, "10.0.0.9", "bqt"),
+    (90, "10.0.0.9", "admin"),
+    (120, "10.0.0.8", "admin"),
+    (140, "192.168.1.5", "admin"),
+]
+
+
 def _logons(path: Path, start: datetime, logons: list[tuple[int, str, str]]) -> Path:
     """Security-Datasets style lines: (seconds after start, address, account)."""
     lines = [
@@ -189,18 +201,7 @@ def test_scan_turns_matches_into_findings_once(any_deployment: Deployment, tmp_p
     with deployment.store.session() as session:
         add_rule_set(session, actor, _rules(tmp_path / "rules"), "local")
     start = datetime(2026, 1, 31, 23, 0, 0)  # 06:00 on 1 Feb in the province
-    log = _logons(
-        tmp_path / "sec.jsonl",
-        start,
-        [
-            (0, "10.0.0.9", "admin"),
-            (30, "10.0.0.9", "root"),
-            (60, "10.0.0.9", "bqt"),
-            (90, "10.0.0.9", "admin"),
-            (120, "10.0.0.8", "admin"),
-            (140, "192.168.1.5", "admin"),
-        ],
-    )
+    log = _logons(tmp_path / "sec.jsonl", start, LOGONS)
     result = ingest_files(deployment, actor, [log], unit="C01", workers=1)
     reports, _ = scan_all(deployment, actor, tables=result.tables)
     (report,) = reports
@@ -382,17 +383,9 @@ def test_rules_run_batch_by_batch_while_the_ingest_goes_on(
         add_rule_set(session, actor, _rules(tmp_path / "rules"), "local")
     monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
     start = datetime(2026, 1, 31, 23, 0, 0)
-    logons = [
-        (0, "10.0.0.9", "admin"),
-        (30, "10.0.0.9", "root"),
-        (60, "10.0.0.9", "bqt"),
-        (90, "10.0.0.9", "admin"),
-        (120, "10.0.0.8", "admin"),
-        (140, "192.168.1.5", "admin"),
-    ]
     logs = tmp_path / "logs"
     logs.mkdir()
-    lines = _logons(tmp_path / "all.jsonl", start, logons).read_text().splitlines(keepends=True)
+    lines = _logons(tmp_path / "all.jsonl", start, LOGONS).read_text().splitlines(keepends=True)
     for n in range(3):  # the same events (record ids 0 to 5) in three files
         (logs / f"sec-{n}.jsonl").write_text("".join(lines[2 * n : 2 * n + 2]))
     written: list[str] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -21,7 +21,12 @@ from vigil.store.models import AuditEntry, FindingOccurrence, FindingRow
 from vigil.store.schema import load_models, migrate, pending_heads
 
 
-def _finding(keys: tuple[str, ...], at_offset: int = 0, subject: str = "ws-01") -> Finding:
+def _finding(
+    keys: tuple[str, ...],
+    at_offset: int = 0,
+    subject: str = "ws-01",
+    times: tuple[datetime, ...] = (),
+) -> Finding:
     return Finding(
         capability="monitor",
         rule="sigma-0001",
@@ -29,8 +34,9 @@ def _finding(keys: tuple[str, ...], at_offset: int = 0, subject: str = "ws-01") 
         unit="C01",
         subject=subject,
         title="Suspicious PowerShell",
-        observed_at=BEFORE + timedelta(minutes=at_offset),
+        observed_at=max(times) if times else BEFORE + timedelta(minutes=at_offset),
         occurrences=keys,
+        occurred_at=times,
     )
 
 
@@ -177,17 +183,7 @@ def test_one_finding_carries_many_occurrences_with_their_times(
     any_deployment: Deployment,
 ) -> None:
     at = [BEFORE + timedelta(minutes=m) for m in (30, 10, 50)]
-    many = Finding(
-        capability="monitor",
-        rule="sigma-0001",
-        severity=Severity.HIGH,
-        unit="C01",
-        subject="ws-01",
-        title="Suspicious PowerShell",
-        observed_at=at[2],
-        occurrences=("e1", "e2", "e3"),
-        occurred_at=tuple(at),
-    )
+    many = _finding(("e1", "e2", "e3"), times=tuple(at))
     with any_deployment.store.session() as s:
         first = record_findings(s, [many])
         again = record_findings(s, [many])
@@ -207,13 +203,4 @@ def test_one_finding_carries_many_occurrences_with_their_times(
 
 def test_occurrence_times_must_match_occurrences() -> None:
     with pytest.raises(ValidationError, match="3 occurrences but 1 occurrence times"):
-        Finding(
-            capability="monitor",
-            rule="r1",
-            severity=Severity.HIGH,
-            unit="C01",
-            subject="h",
-            title="t",
-            occurrences=("a", "b", "c"),
-            occurred_at=(BEFORE,),
-        )
+        _finding(("a", "b", "c"), times=(BEFORE,))
