@@ -438,15 +438,18 @@ def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 CHANGES = (
     "What changed since `{before}`, each step measured on this benchmark: EVTX records decoded "
-    "with orjson and System read in one pass (a third less per record); a file's hosts worked "
-    "out when asked rather than per record; each event's full text for keyword rules joined "
-    "where it is parsed, from the record's own values, instead of across hundreds of mostly "
-    "empty columns after it; files hashed by the parser that reads them (one read, on the "
-    "worker processes), and a file seen before at the same size and time not read at all; one "
-    "Finding per rule, host and day carrying its events and their times, instead of one per "
-    "event; occurrences of new findings stored without reading them back; JSON columns "
-    "written by orjson; batches' chunks kept instead of copied into one; group queries run "
-    "on two DuckDB cursors at once, so binding one group's SQL overlaps the next."
+    "with orjson and System read in one pass; a file's hosts worked out when asked rather than "
+    "per record; each event's full text for keyword rules joined where it is parsed, from the "
+    "record's own values, instead of across hundreds of mostly empty columns after it; files "
+    "hashed by the parser that reads them (one read, on the worker processes), and a file seen "
+    "before at the same size and time not read at all; one Finding per rule, host and day "
+    "carrying its events and their times, instead of one per event; occurrences of new "
+    "findings stored without reading them back, and new findings not updated after their "
+    "insert; JSON columns written by orjson; batches' chunks kept instead of copied into one; "
+    "each group's query handed to a second DuckDB cursor as soon as it is laid out; the rules "
+    "run over each batch while the workers parse the next, and over the last while it is "
+    "written to the lake; batches of up to 1 GB in equal parts (each batch pays a scan of its "
+    "own: five of 256 MB ran 14 % slower than two)."
 )
 STAGES = (
     ("hash", "list the files; skip those seen unchanged"),
