@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -467,37 +467,9 @@ def ingest_files(
     held_open = ExitStack()
     index = held_open.enter_context(BatchIndex.open(deployment.lake.root / DATASET))
     try:
-        todo: list[_File] = []
-        planned: set[str] = set()
-        for path in files:
-            stat = path.stat()
-            name = str(path)
-            sha = index.known_hash(name, stat.st_size, stat.st_mtime_ns) or ""
-            batch = index.batch_of(sha) if sha else None
-            if sha and (sha in planned or batch is not None):
-                result.files.append(FileOutcome(name, ALREADY, batch=batch or "", sha=sha))
-                if batch is not None:
-                    # A stop between batch and quarantine left the entries only in the batch.
-                    held = index.files(batch).get(sha)
-                    kept.add(sha, held.quarantine if held else [])
-                continue
-            if sha:
-                planned.add(sha)
-            before = None if sha else index.previous(name)
-            grown = (
-                before
-                if before is not None
-                and 0 < before[0] < stat.st_size
-                and index.batch_of(before[1]) is not None
-                else None
-            )
-            todo.append(
-                _File(
-                    name, stat.st_size, stat.st_mtime_ns, sha, source, host or path.stem, grown
-                )
-            )
+        todo = _to_read(index, files, source, host, kept, result)
         clock.lap("hash")
-        planned.clear()  # from here on: the files written to this ingest's batches
+        planned: set[str] = set()  # the files written to this ingest's batches
         _IN_LAKE = index.shas()
         try:
             with _parser(workers, sum(f.size for f in todo)) as pool:
@@ -530,6 +502,8 @@ def ingest_files(
         finally:
             _IN_LAKE = frozenset()
     except BaseException:
+        if result.pending is not None:  # the lake write still holds the index
+            wait([result.pending])
         held_open.close()
         raise
     if result.pending is None:
@@ -556,6 +530,49 @@ def ingest_files(
         )
     clock.lap("hosts")
     return result
+
+
+def _to_read(
+    index: BatchIndex,
+    files: list[Path],
+    source: str | None,
+    host: str | None,
+    kept: _Kept,
+    result: IngestResult,
+) -> list[_File]:
+    """The files to read; those seen before unchanged and held by the lake are noted as such.
+
+    A file at a path seen before, grown since, carries what the lake holds of it, so that
+    the parser can read only what was appended.
+    """
+    todo: list[_File] = []
+    known: set[str] = set()
+    for path in files:
+        stat = path.stat()
+        name = str(path)
+        sha = index.known_hash(name, stat.st_size, stat.st_mtime_ns) or ""
+        batch = index.batch_of(sha) if sha else None
+        if sha and (sha in known or batch is not None):
+            result.files.append(FileOutcome(name, ALREADY, batch=batch or "", sha=sha))
+            if batch is not None:
+                # A stop between batch and quarantine left the entries only in the batch.
+                held = index.files(batch).get(sha)
+                kept.add(sha, held.quarantine if held else [])
+            continue
+        if sha:
+            known.add(sha)
+        before = None if sha else index.previous(name)
+        grown = (
+            before
+            if before is not None
+            and 0 < before[0] < stat.st_size
+            and index.batch_of(before[1]) is not None
+            else None
+        )
+        todo.append(
+            _File(name, stat.st_size, stat.st_mtime_ns, sha, source, host or path.stem, grown)
+        )
+    return todo
 
 
 def _finisher(
