@@ -211,3 +211,20 @@ def test_rules_disable_and_enable(data: str, tmp_path: Path) -> None:
     assert (code, f"rule {rule} disabled" in out, enabled()) == (0, True, False)
     code, out = vigil("rules", "enable", rule, "--data", data)
     assert (code, f"rule {rule} enabled" in out, enabled()) == (0, True, True)
+
+
+def test_a_folder_listed_again_shows_only_files_that_need_a_look(
+    data: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(21):
+        (folder / f"sec-{n:02d}.jsonl").write_text(LOGONS.replace("ws-07", f"ws-{n:02d}"))
+    (folder / "notes.txt").write_text("not a log\n")
+    code, first = vigil("monitor", "ingest", str(folder), "--no-rules", "--data", data)
+    assert code == 0, first
+    assert "sec-00" not in first and first.count("unknown format") == 1
+    assert "22 files, 63 new events, 1 quarantined" in first
+    code, again = vigil("monitor", "ingest", str(folder), "--no-rules", "--data", data)
+    assert "already in the lake" not in again and again.count("unknown format") == 1
+    assert "22 files, 0 new events, 1 quarantined" in again

@@ -89,7 +89,7 @@ def _ingest_once(
 
 def _report_ingest(dep: Deployment, result: IngestResult, reports: list[RuleSetScan]) -> None:
     """Print what an ingest did and what the rule sets found in it."""
-    from vigil.monitor.ingest import INGESTED
+    from vigil.monitor.ingest import ALREADY, INGESTED
 
     table = Table(
         _t(dep, "file"),
@@ -98,12 +98,17 @@ def _report_ingest(dep: Deployment, result: IngestResult, reports: list[RuleSetS
         _t(dep, "events"),
         _t(dep, "quarantined"),
     )
-    for f in result.files:
-        if f.status != INGESTED or len(result.files) <= 20:
-            table.add_row(
-                escape(f.path), _t(dep, f.status), f.source, str(f.events), str(f.quarantined)
-            )
-    console.print(table)
+    # Many files: only those that need a look (not read, nothing in them), not every file
+    # that went in or was in already (a watched folder is listed again at every poll).
+    shown = [
+        f for f in result.files if f.status not in (INGESTED, ALREADY) or len(result.files) <= 20
+    ]
+    for f in shown:
+        table.add_row(
+            escape(f.path), _t(dep, f.status), f.source, str(f.events), str(f.quarantined)
+        )
+    if shown:
+        console.print(table)
     console.print(
         _t(dep, "{files} files, {events} new events, {quarantined} quarantined").format(
             files=len(result.files), events=result.events, quarantined=result.quarantined
