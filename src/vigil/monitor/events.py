@@ -81,6 +81,7 @@ class EventTableBuilder:
         self._field_rows: list[int] = []
         self._field_names: list[str] = []
         self._field_values: list[str | None] = []
+        self._flat_arrays: tuple[np.ndarray, pa.Array] | None = None
         self._rows = 0
         self._file_start = 0
         self._units: dict[str, str] = {}
@@ -132,6 +133,15 @@ class EventTableBuilder:
     def __len__(self) -> int:
         return self._rows
 
+    def _flat(self) -> tuple[np.ndarray, pa.Array]:
+        """The flat (row, value) lists as arrays, made once for `table` and `full_text`."""
+        if self._flat_arrays is None or len(self._flat_arrays[0]) != len(self._field_rows):
+            self._flat_arrays = (
+                np.asarray(self._field_rows, dtype=np.int64),
+                pa.array(self._field_values, pa.string()),
+            )
+        return self._flat_arrays
+
     def full_text(self) -> pa.Array:
         """Per record, its message, or (when its source has none: EVTX) its field values joined
         by newlines in the record's order, as keyword rules read it.
@@ -139,8 +149,8 @@ class EventTableBuilder:
         Laid out from the flat value list in a few Arrow calls, where the parse runs (in worker
         processes), instead of joining hundreds of mostly empty columns after it.
         """
-        rows = np.asarray(self._field_rows, dtype=np.int64)
-        joined = join_by_row(rows, pa.array(self._field_values, pa.string()), self._rows)
+        rows, values = self._flat()
+        joined = join_by_row(rows, values, self._rows)
         message = pa.array(self._core["message"], pa.string())
         return pc.coalesce(message, joined) if message.null_count else message
 
@@ -174,8 +184,9 @@ class EventTableBuilder:
             index[i] = found
         which = index[encoded.indices.to_numpy()]
         order = np.argsort(which, kind="stable")  # by column, then in the order added
-        rows = np.asarray(self._field_rows, dtype=np.int64)[order]
-        values = pa.array(self._field_values, pa.string()).take(pa.array(order))
+        flat_rows, flat_values = self._flat()
+        rows = flat_rows[order]
+        values = flat_values.take(pa.array(order))
         bounds = np.concatenate(([0], np.cumsum(np.bincount(which, minlength=len(columns)))))
         for k, column in enumerate(columns):
             start, end = int(bounds[k]), int(bounds[k + 1])

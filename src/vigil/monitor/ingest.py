@@ -128,6 +128,15 @@ class _Chunk:
     default_unit: str
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """A batch laid out, to be written to the lake: its id, table and files' hashes."""
+
+    id: str
+    table: pa.Table
+    shas: list[str]
+
+
 @dataclass
 class _Parsed:
     """One chunk parsed: an outcome and quarantine entries per file, their events in tables."""
@@ -352,19 +361,20 @@ def _write_batch(
     planned: set[str],
     parsed: list[_Parsed],
     result: IngestResult,
-) -> tuple[list[tuple[str, list[QuarantineEntry]]], Callable[[], None]]:
-    """Lay out one batch; returns the quarantine entries to keep, by file hash, and the call
-    that writes the batch to the lake and indexes it.
+) -> tuple[list[tuple[str, list[QuarantineEntry]]], _Batch | None]:
+    """Lay out one batch; returns the quarantine entries to keep, by file hash, and the batch
+    to write to the lake (None if no file brought events).
 
     A file whose content the lake or this ingest already holds (the parser hashed it, so this
     is known only now) is dropped here with its rows.
     """
-    store: Callable[[], None] = lambda: None  # noqa: E731 (nothing to write)
+    laid: _Batch | None = None
     outcomes = [o for p in parsed for o in p.outcomes]
     entries = [e for p in parsed for e in p.entries]
     held: list[BatchFile] = []
-    keep: list[tuple[int, int, bool]] = []  # (first row, rows, kept) of each parsed file
-    row = first = 0
+    spans: list[tuple[int, int]] = []  # (first row, rows) of each run of files kept
+    dropped = False
+    row = first = 0  # rows parsed, rows kept
     for number, (outcome, kept) in enumerate(zip(outcomes, entries, strict=True)):
         if outcome.status == ALREADY:  # the parser found it in the lake
             outcome.batch = index.batch_of(outcome.sha) or ""
@@ -373,12 +383,11 @@ def _write_batch(
             entries[number] = held_before.quarantine if held_before else []
         if outcome.status != INGESTED:
             continue
-        duplicate = outcome.sha in planned or index.batch_of(outcome.sha) is not None
-        keep.append((row, outcome.events, not duplicate))
-        row += outcome.events
-        if duplicate:
+        start, row = row, row + outcome.events
+        if outcome.sha in planned or index.batch_of(outcome.sha) is not None:
             outcome.status, outcome.batch = ALREADY, index.batch_of(outcome.sha) or ""
             entries[number] = []
+            dropped = True
             continue
         planned.add(outcome.sha)
         held.append(
@@ -393,30 +402,21 @@ def _write_batch(
             )
         )
         first += outcome.events
+        if spans and sum(spans[-1]) == start:
+            spans[-1] = (spans[-1][0], spans[-1][1] + outcome.events)
+        else:
+            spans.append((start, outcome.events))
     if held:
         batch = batch_id(f.sha for f in held)
         table = combine_tables([t for p in parsed for t in p.tables])
         texts = pa.chunked_array([t for p in parsed for t in p.texts], pa.string())
-        if not all(k for _, _, k in keep):  # slices: no copy of the rows kept
-            spans: list[tuple[int, int]] = []  # runs of consecutive kept files
-            for start, rows, kept_rows in keep:
-                if not kept_rows:
-                    continue
-                if spans and sum(spans[-1]) == start:
-                    spans[-1] = (spans[-1][0], spans[-1][1] + rows)
-                else:
-                    spans.append((start, rows))
+        if dropped:  # slices: no copy of the rows kept
             table = pa.concat_tables([table.slice(start, rows) for start, rows in spans])
             texts = pa.chunked_array(
                 [c for start, rows in spans for c in texts.slice(start, rows).chunks], pa.string()
             )
         table = table.replace_schema_metadata(files_metadata(held))
-        lake_table, shas = table, [f.sha for f in held]
-
-        def store() -> None:
-            deployment.lake.write(DATASET, lake_table, batch)
-            index.add(batch, shas)
-
+        laid = _Batch(batch, table, [f.sha for f in held])
         # The lake keeps messages as sources gave them; the rules read the full texts.
         column = table.column_names.index(FULL_TEXT_COLUMN)
         result.tables[batch] = table.set_column(column, FULL_TEXT_COLUMN, texts)
@@ -424,7 +424,7 @@ def _write_batch(
             if outcome.status == INGESTED:
                 outcome.batch = batch
     result.files += outcomes
-    return [(o.sha, e) for o, e in zip(outcomes, entries, strict=True)], store
+    return [(o.sha, e) for o, e in zip(outcomes, entries, strict=True)], laid
 
 
 def ingest_files(
@@ -480,24 +480,21 @@ def ingest_files(
                     if number + 1 < len(chunks):  # workers parse the next batch meanwhile
                         started.append(_parse(pool, chunks[number + 1], workers))
                     clock.lap("parse")
-                    to_keep, store = _write_batch(deployment, index, planned, parsed, result)
+                    to_keep, laid = _write_batch(deployment, index, planned, parsed, result)
                     outcomes = [o for p in parsed for o in p.outcomes]
                     files_seen = [
                         (f.path, f.size, f.mtime_ns, o.sha)
                         for f, o in zip(chunk.files, outcomes, strict=True)
                     ]
-                    finish = _finisher(store, to_keep, files_seen, kept, index)
+                    finish = _finisher(deployment, laid, to_keep, files_seen, kept, index)
                     if write_behind and number + 1 == len(chunks):
                         result.pending = _start(finish, held_open)
                         clock.lap("write")
                         continue
                     finish()
                     clock.lap("write")
-                    written = [b for b in dict.fromkeys(o.batch for o in outcomes) if b]
-                    if on_batch is not None:
-                        for batch in written:
-                            if batch in result.tables:
-                                on_batch(batch, result.tables[batch])
+                    if on_batch is not None and laid is not None:
+                        on_batch(laid.id, result.tables[laid.id])
                         clock.lap("rules")
         finally:
             _IN_LAKE = frozenset()
@@ -576,7 +573,8 @@ def _to_read(
 
 
 def _finisher(
-    store: Callable[[], None],
+    deployment: Deployment,
+    laid: _Batch | None,
     to_keep: list[tuple[str, list[QuarantineEntry]]],
     files_seen: list[tuple[str, int, int, str]],
     kept: _Kept,
@@ -586,7 +584,9 @@ def _finisher(
     its files' sizes and times (in that order: a stop leaves nothing claimed that is not in)."""
 
     def finish() -> None:
-        store()
+        if laid is not None:
+            deployment.lake.write(DATASET, laid.table, laid.id)
+            index.add(laid.id, laid.shas)
         for sha, entries in to_keep:
             kept.add(sha, entries)
         for path, size, mtime_ns, sha in files_seen:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -392,53 +392,45 @@ class RuleRunner:
     def run(
         self, events: pa.Table, rules: Sequence[CompiledRule] | RulePlan
     ) -> tuple[list[Hit], RunStats]:
-        """Every group's candidate rules over its events: all the hits at once."""
+        """Every group's candidate rules over its events.
+
+        Each group is laid out here (prefilter, narrow table: Python, one at a time) and, on an
+        engine with concurrent cursors, its query is handed at once to a worker thread with its
+        own cursor: DuckDB binds and runs one group's SQL while the next is laid out.
+        """
         plan = rules if isinstance(rules, RulePlan) else RulePlan(rules)
         stats = RunStats(events=len(events), rules=len(plan.rules))
-        hits = [hit for found in self.run_groups(events, plan, stats) for hit in found]
-        return hits, stats
-
-    def run_groups(self, events: pa.Table, plan: RulePlan, stats: RunStats) -> Iterator[list[Hit]]:
-        """Every group's candidate rules over its events, the hits group by group.
-
-        Each group is laid out here (prefilter, narrow table: Python, one at a time) and its
-        query is handed at once to a worker thread with its own engine cursor: DuckDB binds
-        and runs one group's SQL while the next is laid out, and while the caller turns the
-        hits of a group already done into findings.
-        """
         stats.errors.update(plan.errors)
         if not len(events):
-            return
+            return [], stats
         selector = _Selector(events)
-        concurrent = self.engine.concurrent
         local = threading.local()
 
-        def run_one(item: tuple[RuleGroup, list[int], pa.Table]) -> _GroupResult:
+        def run_one(group: RuleGroup, chosen: list[int], table: pa.Table) -> _GroupResult:
+            if not self.engine.concurrent:
+                return self._run_group(self.engine, group, chosen, table)
             cursor = getattr(local, "cursor", None)
             if cursor is None:
                 cursor = local.cursor = self.engine.cursor()
-            return self._run_group(cursor, *item)
+            return self._run_group(cursor, group, chosen, table)
 
-        with ThreadPoolExecutor(QUERY_THREADS if concurrent else 1) as pool:
+        threads = QUERY_THREADS if self.engine.concurrent else 1
+        with ThreadPoolExecutor(threads) as pool:
             pending: list[Future[_GroupResult]] = []
             for group in plan.groups:
                 rows = selector.rows(group.mapping)
                 if rows is not None and len(rows) == 0:
                     continue
                 laid_out = self._lay_out(GroupColumns(events, rows), group, stats)
-                if laid_out is None:
-                    continue
-                if concurrent:
-                    pending.append(pool.submit(run_one, (group, *laid_out)))
-                else:
-                    done: Future[_GroupResult] = Future()
-                    done.set_result(self._run_group(self.engine, group, *laid_out))
-                    pending.append(done)
-            for future in pending:
-                found, errors = future.result()
-                stats.errors.update(errors)
-                stats.hits += len(found)
-                yield found
+                if laid_out is not None:
+                    pending.append(pool.submit(run_one, group, *laid_out))
+            results = [future.result() for future in pending]
+        hits: list[Hit] = []
+        for found, errors in results:
+            hits += found
+            stats.errors.update(errors)
+        stats.hits = len(hits)
+        return hits, stats
 
     def _lay_out(
         self, columns: GroupColumns, group: RuleGroup, stats: RunStats

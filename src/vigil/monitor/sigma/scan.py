@@ -225,7 +225,8 @@ def scan_rule_set(
     started = perf_counter()
     report = RuleSetScan(ruleset)
     lake_batches = deployment.lake.batches(DATASET)
-    lake_batches += [b for b in (tables or {}) if b not in set(lake_batches)]
+    in_lake = set(lake_batches)
+    lake_batches += [b for b in (tables or {}) if b not in in_lake]
     with deployment.store.reader() as session:
         done = set(session.scalars(select(MonitorScan.batch).where(MonitorScan.ruleset == ruleset)))
         rules, plan = rule_plan(deployment, session, ruleset)
