@@ -255,6 +255,12 @@ def test_parallel_parse_gives_the_same_lake(
         left = pq.read_table(deployment.lake.root / DATASET / f"{batch}.parquet")
         right = pq.read_table(other.lake.root / DATASET / f"{batch}.parquet")
         assert left.equals(right)
+    # The workers' tables came back through spool files: the same tables, full texts included,
+    # and no file left behind.
+    assert parallel.tables.keys() == serial.tables.keys()
+    for batch, table in serial.tables.items():
+        assert parallel.tables[batch].equals(table)
+    assert [p for p in (other.lake.root / ".spool").rglob("*") if p.is_file()] == []
     # Batches of one file each: workers parse the next while this process writes the last.
     (tmp_path / "third").mkdir()
     shutil.copy(deployment.settings.config_path, tmp_path / "third" / "vigil.toml")

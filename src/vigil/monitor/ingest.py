@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -126,6 +128,8 @@ class _Chunk:
     files: tuple[_File, ...]
     units: dict[str, str]
     default_unit: str
+    #: A worker process leaves its tables here as Arrow files (see `_spool`); None: in memory.
+    spool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ class _Parsed:
     tables: list[pa.Table]
     #: Per table, each event's full text for keyword rules (EventTableBuilder.full_text).
     texts: list[pa.Array]
+    #: The tables and texts left in the spool by a worker, to be read back (`_unspool`).
+    spooled: list[str] = field(default_factory=list)
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -200,9 +206,7 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
         if source is None:
             reason = "no log source recognises this file (evtx, jsonl, access, syslog)"
             entry = QuarantineEntry(dataset=DATASET, source=file.path, reason=reason)
-            parsed.outcomes.append(
-                FileOutcome(file.path, UNKNOWN_FORMAT, quarantined=1, sha=sha)
-            )
+            parsed.outcomes.append(FileOutcome(file.path, UNKNOWN_FORMAT, quarantined=1, sha=sha))
             parsed.entries.append([entry])
             continue
         if offset and not (isinstance(source, LineSource) and _ends_a_line(path, offset)):
@@ -231,6 +235,44 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
     if len(builder):
         parsed.tables.append(builder.table())
         parsed.texts.append(builder.full_text())
+    if chunk.spool is not None:
+        _spool(parsed, Path(chunk.spool))
+    return parsed
+
+
+#: The column that carries a table's full texts in a spool file.
+_TEXT = "\x1ffull_text"
+
+
+def _spool(parsed: _Parsed, folder: Path) -> None:
+    """Move the parsed tables into Arrow files in `folder` (in a worker process).
+
+    The parent maps them instead of receiving them through a pipe: sending a table pickles
+    and copies it twice, and a batch's tables are hundreds of MB (a column of offsets per
+    sparse field). Measured on 200,000 EVTX events: 1.2 s of CPU in the parent, which also
+    runs the rules, and 0.6 s in the workers.
+    """
+    for table, texts in zip(parsed.tables, parsed.texts, strict=True):
+        handle, name = tempfile.mkstemp(suffix=".arrow", dir=folder)
+        with (
+            os.fdopen(handle, "wb") as out,
+            pa.ipc.new_file(out, table.schema.append(pa.field(_TEXT, pa.string()))) as writer,
+        ):
+            writer.write_table(table.append_column(_TEXT, texts))
+        parsed.spooled.append(name)
+    parsed.tables, parsed.texts = [], []
+
+
+def _unspool(parsed: _Parsed) -> _Parsed:
+    """Read back what `_spool` left: mapped, not copied; the files are removed at once."""
+    for name in parsed.spooled:
+        table = pa.ipc.open_file(pa.memory_map(name)).read_all()
+        os.unlink(name)
+        index = table.schema.get_field_index(_TEXT)
+        texts = table.column(index)
+        parsed.texts.append(texts.chunk(0) if texts.num_chunks == 1 else texts.combine_chunks())
+        parsed.tables.append(table.remove_column(index))
+    parsed.spooled = []
     return parsed
 
 
@@ -288,6 +330,18 @@ def _batches(files: list[_File]) -> list[list[_File]]:
 
 
 @contextmanager
+def _spool_folder(deployment: Deployment) -> Iterator[Path]:
+    """A folder of this ingest's own beside the lake, for workers' tables; removed after."""
+    root = deployment.lake.root / ".spool"
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
 def _parser(workers: int, size: int) -> Iterator[ProcessPoolExecutor | None]:
     """Worker processes when there are several and enough to parse; None parses here."""
     if workers <= 1 or size < PARALLEL_MIN_BYTES:
@@ -300,7 +354,7 @@ def _parser(workers: int, size: int) -> Iterator[ProcessPoolExecutor | None]:
 
 
 def _parse(
-    pool: ProcessPoolExecutor | None, chunk: _Chunk, workers: int
+    pool: ProcessPoolExecutor | None, chunk: _Chunk, workers: int, spool: Path | None = None
 ) -> Callable[[], list[_Parsed]]:
     """Start parsing a batch's files (in workers); the call returned waits for them.
 
@@ -309,12 +363,13 @@ def _parse(
     """
     if pool is None or len(chunk.files) <= 1:
         return lambda: [parse_chunk(chunk)]
+    where = None if spool is None else str(spool)
     pieces = [
-        _Chunk(tuple(run), chunk.units, chunk.default_unit)
+        _Chunk(tuple(run), chunk.units, chunk.default_unit, where)
         for run in _split(list(chunk.files), workers * CHUNKS_PER_WORKER)
     ]
     futures = [pool.submit(parse_chunk, piece) for piece in pieces]
-    return lambda: [f.result() for f in futures]
+    return lambda: [_unspool(f.result()) for f in futures]
 
 
 def combine_tables(tables: list[pa.Table]) -> pa.Table:
@@ -473,12 +528,13 @@ def ingest_files(
         _IN_LAKE = index.shas()
         try:
             with _parser(workers, sum(f.size for f in todo)) as pool:
+                spool = None if pool is None else held_open.enter_context(_spool_folder(deployment))
                 chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
-                started = [_parse(pool, chunk, workers) for chunk in chunks[:1]]
+                started = [_parse(pool, chunk, workers, spool) for chunk in chunks[:1]]
                 for number, chunk in enumerate(chunks):
                     parsed = started[number]()
                     if number + 1 < len(chunks):  # workers parse the next batch meanwhile
-                        started.append(_parse(pool, chunks[number + 1], workers))
+                        started.append(_parse(pool, chunks[number + 1], workers, spool))
                     clock.lap("parse")
                     to_keep, laid = _write_batch(deployment, index, planned, parsed, result)
                     outcomes = [o for p in parsed for o in p.outcomes]
