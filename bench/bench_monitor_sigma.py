@@ -453,10 +453,11 @@ CHANGES = (
 )
 STAGES = (
     ("hash", "list the files; skip those seen unchanged"),
+    ("warm", "load the rules and start DuckDB while the workers parse"),
     ("parse", "hash and parse EVTX into an event table"),
     ("write", "write the lake batch (Parquet, zstd)"),
     ("hosts", "place new hosts, audit"),
-    ("load", "load rules and events, start DuckDB"),
+    ("load", "load the events (and the rules, DuckDB if not warm)"),
     ("match", "prefilter and run the rules"),
     ("findings", "matches to Findings"),
     ("record", "store Findings (SQLite)"),

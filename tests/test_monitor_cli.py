@@ -213,9 +213,7 @@ def test_rules_disable_and_enable(data: str, tmp_path: Path) -> None:
     assert (code, f"rule {rule} enabled" in out, enabled()) == (0, True, True)
 
 
-def test_a_folder_listed_again_shows_only_files_that_need_a_look(
-    data: str, tmp_path: Path
-) -> None:
+def test_a_folder_listed_again_shows_only_files_that_need_a_look(data: str, tmp_path: Path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
     for n in range(21):

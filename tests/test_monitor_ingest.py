@@ -266,8 +266,12 @@ def test_parallel_parse_gives_the_same_lake(
     shutil.copy(deployment.settings.config_path, tmp_path / "third" / "vigil.toml")
     third = Deployment.open(deployment.settings.model_copy(update={"data": tmp_path / "third"}))
     monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
-    split = ingest_files(third, third.system(), samples, workers=2)
+    calls: list[int] = []
+    split = ingest_files(
+        third, third.system(), samples, workers=2, while_parsing=lambda: calls.append(1)
+    )
     assert len(split.batches) == 3 and len(set(split.batches)) == 3
+    assert calls == [1]  # once, while the workers parse the first batch
     assert [f.events for f in split.files] == [f.events for f in serial.files]
     assert _event_ids(third) == serial_ids
     other.close()

@@ -17,6 +17,7 @@ from vigil.monitor.ingest import ingest_files
 from vigil.monitor.models import MonitorRule, MonitorScan
 from vigil.monitor.plugin import vigil_detect
 from vigil.monitor.sensors import SILENT_RULE, silence_findings
+from vigil.monitor.sigma import scan as scan_module
 from vigil.monitor.sigma.rules import check_rules
 from vigil.monitor.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
 from vigil.monitor.sigma.scan import ingest_and_scan, scan_all
@@ -407,3 +408,45 @@ def test_rules_run_batch_by_batch_while_the_ingest_goes_on(
     with deployment.store.reader() as session:
         marked = set(session.scalars(select(MonitorScan.batch)))
     assert marked == set(result.batches)
+
+
+def test_rules_load_while_the_files_are_parsed_and_a_failed_warm_up_is_left_to_the_scan(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ingest_and_scan` loads the rule plans while the parse runs (`while_parsing`, once);
+    if that fails, the scan loads them itself and the ingest is not lost."""
+    actor = deployment.system()
+    with deployment.store.session() as session:
+        add_rule_set(session, actor, _rules(tmp_path / "rules"), "local")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _logons(logs / "sec.jsonl", datetime(2026, 1, 31, 23, 0, 0), LOGONS)
+    calls: list[str] = []
+    warm_up = scan_module.warm_up
+
+    def failing_warm_up(dep: Deployment) -> None:
+        calls.append("warm")
+        warm_up(dep)
+        scan_module._PLANS.clear()
+        raise RuntimeError("rules store unavailable")
+
+    monkeypatch.setattr(scan_module, "warm_up", failing_warm_up)
+    result, (report,) = ingest_and_scan(deployment, actor, [logs], unit="C01", workers=1)
+    assert calls == ["warm"]
+    assert result.events == len(LOGONS) and report.stats.errors == {}
+    assert _findings(deployment)["11111111-1111-4111-8111-111111111111"]["count"] == 5
+    # Without the failure the plans are in the process's cache when the scan starts.
+    monkeypatch.setattr(scan_module, "warm_up", warm_up)
+    scan_module._PLANS.clear()
+    seen: list[int] = []
+
+    def noting(dep: Deployment) -> None:
+        warm_up(dep)
+        seen.append(len(scan_module._PLANS))
+
+    monkeypatch.setattr(scan_module, "warm_up", noting)
+    other = tmp_path / "more"
+    other.mkdir()
+    _logons(other / "sec.jsonl", datetime(2026, 2, 3, 23, 0, 0), LOGONS)
+    ingest_and_scan(deployment, actor, [other], unit="C01", workers=1)
+    assert seen == [1]

@@ -111,9 +111,7 @@ class PhaseSection(_Model):
     starts: datetime
     ends: datetime
     alert_threshold: str = "medium"
-    response_hours: dict[str, float] = Field(
-        default_factory=lambda: {"critical": 1.0, "high": 4.0}
-    )
+    response_hours: dict[str, float] = Field(default_factory=lambda: {"critical": 1.0, "high": 4.0})
     silence_minutes: int = 60
 
 

@@ -71,9 +71,7 @@ class EventTableBuilder:
     worked out when asked, from the host and time lists, not kept up to date per record.
     """
 
-    def __init__(
-        self, source: str, unit_of: Callable[[str], str], default_host: str = ""
-    ) -> None:
+    def __init__(self, source: str, unit_of: Callable[[str], str], default_host: str = "") -> None:
         self.source = source
         self.unit_of = unit_of
         self.default_host = default_host

@@ -48,10 +48,10 @@ EMPTY = "no readable event"
 #: the rules on its own, at a cost of about half a second whatever its size (binding the rules'
 #: SQL): measured on 1.1 GB, five batches of 256 MB ran 14 % slower than two.
 BATCH_BYTES = 1024 * 1024 * 1024
-#: Less source than this is parsed in this process. Measured on 2 cores: on the 27 MB of the
-#: EVTX benchmark two workers saved no wall time and cost 0.4 s more CPU (starting them, sending
-#: their tables back); on 270 MB they parsed 1.6 times as fast. The threshold lies between.
-PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+#: Less source than this is parsed in this process. Measured on 2 cores, end to end with the
+#: rules (which load meanwhile): on the 27 MB of the EVTX benchmark two workers took 0.89-0.96 s
+#: against 1.03-1.20 s here; on 4.5 MB both took 0.40-0.46 s.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 #: Pieces of work per worker, so that a worker with small files does not wait for one with big.
 CHUNKS_PER_WORKER = 4
 #: Bytes read at a time when a grown file is hashed.
@@ -494,6 +494,7 @@ def ingest_files(
     collected: bool = False,
     write_behind: bool = False,
     on_batch: Callable[[str, pa.Table], None] | None = None,
+    while_parsing: Callable[[], None] | None = None,
 ) -> IngestResult:
     """Ingest files and folders; `unit` places new hosts, `host` names hosts a format omits.
 
@@ -503,6 +504,8 @@ def ingest_files(
     waits for the write and must be called before anything is recorded about that batch.
     `on_batch(batch, table)` is called once each batch but a written-behind last one is in the
     lake, while the worker processes parse the next: rules can run over it meanwhile.
+    `while_parsing()` is called once the first batch is being parsed, in workers when there
+    are (this process would only wait for them); without workers, before the parse.
     """
     actor.require(Permission.ANALYSE)
     if unit is not None:
@@ -531,6 +534,9 @@ def ingest_files(
                 spool = None if pool is None else held_open.enter_context(_spool_folder(deployment))
                 chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
                 started = [_parse(pool, chunk, workers, spool) for chunk in chunks[:1]]
+                if while_parsing is not None:
+                    while_parsing()
+                    clock.lap("warm")
                 for number, chunk in enumerate(chunks):
                     parsed = started[number]()
                     if number + 1 < len(chunks):  # workers parse the next batch meanwhile

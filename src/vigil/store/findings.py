@@ -159,9 +159,7 @@ def _record_batch(session: Session, batch: list[Finding]) -> RecordResult:
     # A row created just now already holds its finding's title and evidence; a merged finding's
     # target keeps its own: both only count.
     own = {
-        dest[fp]: pending[fp].finding
-        for fp in pending
-        if dest[fp] == ids[fp] and fp not in fresh
+        dest[fp]: pending[fp].finding for fp in pending if dest[fp] == ids[fp] and fp not in fresh
     }
     for fid, (n, last) in added.items():
         values = {"b_id": fid, "b_n": n, "b_last": last, "b_now": now}

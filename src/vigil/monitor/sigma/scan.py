@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -301,16 +301,26 @@ def scan_all(
     """Every registered rule set over its new events."""
     actor.require(Permission.ANALYSE)
     with deployment.store.reader() as session:
-        names = list(session.scalars(select(MonitorRuleSet.name).order_by(MonitorRuleSet.name)))
+        names = _rule_set_names(session)
     reports: list[RuleSetScan] = []
     findings: list[Finding] = []
     for name in names:
-        report, found = scan_rule_set(
-            deployment, name, tables=tables, record=record, ready=ready
-        )
+        report, found = scan_rule_set(deployment, name, tables=tables, record=record, ready=ready)
         reports.append(report)
         findings += found
     return reports, findings
+
+
+def _rule_set_names(session: Session) -> list[str]:
+    return list(session.scalars(select(MonitorRuleSet.name).order_by(MonitorRuleSet.name)))
+
+
+def warm_up(deployment: Deployment) -> None:
+    """What a scan does first, done ahead: every rule set's plan loaded, the lake engine up."""
+    with deployment.store.reader() as session:
+        for name in _rule_set_names(session):
+            rule_plan(deployment, session, name)
+    deployment.lake.engine.query_rows("SELECT 1")
 
 
 def merge_scans(scans: Iterable[RuleSetScan]) -> list[RuleSetScan]:
@@ -337,9 +347,10 @@ def ingest_and_scan(
 ) -> tuple[IngestResult, list[RuleSetScan]]:
     """Ingest files (`options` as `ingest_files` takes them) and run every rule set over them.
 
-    The rules run over each batch in this process while the worker processes parse the next,
-    and over the last one while it is written to the lake: the two cores are kept busy with
-    parsing and matching together instead of one after the other.
+    The rules are loaded while the worker processes parse the first batch; they run over each
+    batch in this process while the workers parse the next, and over the last one while it is
+    written to the lake: the two cores are kept busy with parsing and matching together instead
+    of one after the other.
     """
     scans: list[RuleSetScan] = []
     scanned: set[str] = set()
@@ -348,8 +359,19 @@ def ingest_and_scan(
         scans.extend(scan_all(deployment, actor, tables={batch: table})[0])
         scanned.add(batch)
 
+    def while_parsing() -> None:
+        # A failure here is left to the scan, which loads the same and reports what failed.
+        with suppress(Exception):
+            warm_up(deployment)
+
     result = ingest_files(
-        deployment, actor, paths, write_behind=True, on_batch=on_batch, **options
+        deployment,
+        actor,
+        paths,
+        write_behind=True,
+        on_batch=on_batch,
+        while_parsing=while_parsing,
+        **options,
     )
     try:
         rest = {b: t for b, t in result.tables.items() if b not in scanned}
