@@ -505,3 +505,40 @@ def test_strip_prefix_drops_only_the_leading_conditions() -> None:
     assert strip_prefix(f"{prefix} AND {body}", prefix) == body
     assert strip_prefix(body, prefix) == body
     assert strip_prefix(f"{prefix} AND {body}", "") == f"{prefix} AND {body}"
+
+
+def test_prefilter_knows_where_a_literal_must_stand(tmp_path: Path) -> None:
+    """`endswith`, `startswith` and equality ask for their text at the edge of a value: a rule
+    whose text occurs only elsewhere in the values is not even run (it could not match)."""
+    rule = convert(
+        tmp_path,
+        """
+        selection:
+            Image|endswith: '\\cmd.exe'
+            ParentImage|startswith: 'C:\\Windows\\'
+            User: 'SYSTEM'
+        condition: selection
+    """,
+    )
+    compiled = CompiledRule(
+        rule.id, rule.kind, rule.group_key, str(rule.sql), tuple(rule.columns), rule.prefilter
+    )
+
+    def candidates_and_rows(events: list[dict[str, str]]) -> tuple[int, list[int]]:
+        builder = EventTableBuilder("evtx", lambda host: "P01")
+        for i, fields in enumerate(events):
+            builder.add(RawRecord(T0, "ws1", dict(fields), SYSMON, 1, key=str(i)))
+        table = combine_batches([builder.table()])
+        hits, stats = RuleRunner(DuckDBEngine()).run(table, [compiled])
+        return stats.candidates, [h.row for h in hits]
+
+    exact = {"Image": "C:\\X\\CMD.EXE", "ParentImage": "C:\\Windows\\x.exe", "User": "SYSTEM"}
+    assert candidates_and_rows([exact]) == (1, [0])
+    for field, near in (
+        ("Image", "C:\\x\\cmd.exe.bak"),  # "\cmd.exe" is there, not at the end
+        ("ParentImage", "D:\\C:\\Windows\\x.exe"),  # not at the start
+        ("User", "NT AUTHORITY\\SYSTEM"),  # not the whole value
+    ):
+        assert candidates_and_rows([{**exact, field: near}]) == (0, [])
+        # With the exact event in the same batch the rule runs, and matches that one only.
+        assert candidates_and_rows([{**exact, field: near}, exact]) == (1, [1])

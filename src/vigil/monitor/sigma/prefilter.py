@@ -38,8 +38,17 @@ from vigil.monitor.sigma.backend import FULL_TEXT_COLUMN
 Node: TypeAlias = bool | list[Any]
 
 
-def _fragments(value: SigmaString) -> list[str]:
-    """The literal runs of a Sigma string between its wildcards (and placeholders), lower-cased."""
+#: Stands for the start or end of a value, in literals and in the values' text (which joins
+#: a column's distinct values with it, and starts and ends with it).
+EDGE = "\x00"
+
+
+def _fragments(value: SigmaString, anchored: bool = False) -> list[str]:
+    """The literal runs of a Sigma string between its wildcards (and placeholders), lower-cased.
+
+    `anchored`: a run that must begin (or end) the value carries `EDGE` before (or after) it,
+    so that `endswith: '\\cmd.exe'` asks for "\\cmd.exe" at the end of a value, not anywhere.
+    """
     out: list[str] = []
     run: list[str] = []
     for part in value.s:
@@ -49,6 +58,10 @@ def _fragments(value: SigmaString) -> list[str]:
             out.append("".join(run))
             run = []
     out.append("".join(run))
+    if anchored and out[0]:
+        out[0] = EDGE + out[0]
+    if anchored and out[-1]:
+        out[-1] += EDGE
     return [f.lower() for f in out if f]
 
 
@@ -56,7 +69,8 @@ def _leaf(field: str, value: Any) -> Node:
     if isinstance(value, SigmaExpansion):
         return _combine("any", [_leaf(field, v) for v in value.values])
     if isinstance(value, SigmaString):
-        pieces = _fragments(value)
+        # Keywords search the full text anywhere; a field's value is matched whole.
+        pieces = _fragments(value, anchored=field != FULL_TEXT_COLUMN)
         if not pieces:
             return ["nonnull", field]
         return _combine("all", [["has", field, p] for p in pieces])
@@ -161,7 +175,8 @@ class LiteralFinder:
 class LiteralChecker:
     """Decides `could_match` for many rules over the same values.
 
-    `values` maps a lower-cased column name to its lower-cased distinct values joined by NUL;
+    `values` maps a lower-cased column name to its lower-cased distinct values, each between
+    `EDGE`s (joined by it, and it first and last);
     a column with no value is absent, and None stands for "too much text to index: anything".
     `finders` hold, per column, the literals the rules will ask about, so that each column is
     searched once.

@@ -33,6 +33,7 @@ from vigil.monitor.events import CORE_COLUMNS, join_by_row
 from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN, quote_identifier
 from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping
 from vigil.monitor.sigma.prefilter import (
+    EDGE,
     LiteralChecker,
     LiteralFinder,
     Node,
@@ -279,7 +280,9 @@ class GroupColumns:
                 continue
             distinct = pc.utf8_lower(pc.unique(data.cast(pa.string())).drop_null())
             size = pc.sum(pc.binary_length(distinct)).as_py() or 0
-            joined = None if size > MAX_INDEXED_TEXT else "\x00".join(distinct.to_pylist())
+            joined = (
+                None if size > MAX_INDEXED_TEXT else EDGE + EDGE.join(distinct.to_pylist()) + EDGE
+            )
             out[column.lower()] = joined
         return out
 
