@@ -12,6 +12,7 @@ import pytest
 
 from vigil.lake.duckdb_engine import DuckDBEngine
 from vigil.monitor.events import EventTableBuilder
+from vigil.monitor.sigma import runner as runner_module
 from vigil.monitor.sigma.backend import referenced_columns
 from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping, mapping_for
 from vigil.monitor.sigma.rules import ConvertedRule, convert_rules, load_rules
@@ -542,3 +543,42 @@ def test_prefilter_knows_where_a_literal_must_stand(tmp_path: Path) -> None:
         assert candidates_and_rows([{**exact, field: near}]) == (0, [])
         # With the exact event in the same batch the rule runs, and matches that one only.
         assert candidates_and_rows([{**exact, field: near}, exact]) == (1, [1])
+
+
+def test_prefilter_asks_for_every_literal_in_one_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule is run only when one event holds all that its condition needs: cmd.exe in one
+    event and whoami in another do not make `cmd.exe AND whoami` worth running."""
+    rule = convert(
+        tmp_path,
+        """
+        selection:
+            Image|endswith: '\\cmd.exe'
+            CommandLine|contains: 'whoami'
+        other:
+            Image|endswith: '\\net.exe'
+        condition: selection or other
+    """,
+    )
+    compiled = CompiledRule(
+        rule.id, rule.kind, rule.group_key, str(rule.sql), tuple(rule.columns), rule.prefilter
+    )
+
+    def candidates_and_rows(events: list[dict[str, str]]) -> tuple[int, list[int]]:
+        builder = EventTableBuilder("evtx", lambda host: "P01")
+        for i, fields in enumerate(events):
+            builder.add(RawRecord(T0, "ws1", dict(fields), SYSMON, 1, key=str(i)))
+        hits, stats = RuleRunner(DuckDBEngine()).run(combine_batches([builder.table()]), [compiled])
+        return stats.candidates, [h.row for h in hits]
+
+    cmd = {"Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c dir"}
+    powershell = {"Image": "C:\\ps\\powershell.exe", "CommandLine": "powershell whoami /all"}
+    both = {"Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami"}
+    net = {"Image": "C:\\Windows\\System32\\net.exe"}
+    assert candidates_and_rows([cmd, powershell]) == (0, [])
+    assert candidates_and_rows([cmd, powershell, both]) == (1, [2])
+    assert candidates_and_rows([powershell, net]) == (1, [1])  # the other branch
+    # Values too many to search: the prefilter cannot tell, so the rule runs (and finds none).
+    monkeypatch.setattr(runner_module, "MAX_INDEXED_TEXT", 1)
+    assert candidates_and_rows([cmd, powershell]) == (1, [])

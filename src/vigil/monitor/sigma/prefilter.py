@@ -2,18 +2,22 @@
 
 Planning a SQL query costs about a millisecond; 2,400 rules cost seconds even when no event
 could match. So each rule also gets a small tree of literals (`has`: this text occurs in this
-column, `nonnull`: this column has a value), joined by `all`/`any`. Before running a rule over
-a batch, the runner checks the tree against the distinct values of the batch; a rule whose
-literals do not occur cannot match and is not run. The tree over-approximates the rule
-(negations and regular expressions count as "possible"), so it never hides a match.
+column, `nonnull`: this column has a value), joined by `all`/`any`; a literal that must begin
+or end the value carries `EDGE` there. Before running a rule over a batch, the runner checks
+the tree event by event against the batch's values (`RowChecker`); a rule whose literals do
+not occur together in one event cannot match and is not run. The tree over-approximates the
+rule (negations and regular expressions count as "possible"), so it never hides a match
+(tests/test_monitor_prefilter_props.py checks that on random events).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import ahocorasick  # type: ignore[import-not-found]
+import numpy as np
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -172,44 +176,97 @@ class LiteralFinder:
         return found
 
 
-class LiteralChecker:
-    """Decides `could_match` for many rules over the same values.
+@dataclass
+class ColumnValues:
+    """One column over a group's rows, as the row checker reads it.
 
-    `values` maps a lower-cased column name to its lower-cased distinct values, each between
-    `EDGE`s (joined by it, and it first and last);
-    a column with no value is absent, and None stands for "too much text to index: anything".
-    `finders` hold, per column, the literals the rules will ask about, so that each column is
-    searched once.
+    `count` distinct values; `distinct`: them lower-cased, None when they hold too much text
+    to search (any literal may then be there); `index`: per row, the position of its value,
+    `count` for a row without one.
+    """
+
+    count: int
+    distinct: list[str] | None
+    index: np.ndarray
+    #: Per literal of the column's finder, the distinct values that hold it (made when asked).
+    holders: dict[str, list[int]] | None = None
+
+
+def _bits(mask: np.ndarray) -> int:
+    """A boolean array as the bits of an int (bit i: element i)."""
+    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
+
+
+class RowChecker:
+    """Decides, row by row, whether a rule's literals could all be in one event of a group.
+
+    A `has` literal stands for the rows whose value holds it, as the bits of an int, so that
+    `all` asks for one row to hold every literal, not each literal to be in some row: the
+    rule `Image|endswith: '\\cmd.exe'` and `CommandLine|contains: 'whoami'` is not run
+    because one event ran cmd.exe and another, PowerShell, ran whoami. `finders` hold, per
+    column, the literals the rules ask about, so that each value is searched once.
     """
 
     def __init__(
-        self, values: Mapping[str, str | None], finders: Mapping[str, LiteralFinder]
+        self, columns: Mapping[str, ColumnValues], finders: Mapping[str, LiteralFinder], rows: int
     ) -> None:
-        self.present = frozenset(values)
-        self.found: dict[str, set[str] | None] = {}
-        for column, finder in finders.items():
-            if column in values:
-                text = values[column]
-                self.found[column] = None if text is None else finder(text)
+        self.columns = columns
+        self.finders = finders
+        self.all_rows = (1 << rows) - 1
+        self._rows: dict[tuple[str, str | None], int] = {}
 
     def __call__(self, node: Node) -> bool:
+        return self.rows(node) != 0
+
+    def rows(self, node: Node) -> int:
+        """The rows (bits) that could satisfy `node`."""
         if not isinstance(node, list):
-            return bool(node)
+            return self.all_rows if node else 0
         op = node[0]
-        if op == "has":
-            column = node[1].lower()
-            if column not in self.present:
-                return False
-            found = self.found.get(column)
-            return found is None or node[2] in found
-        if op == "nonnull":
-            return node[1].lower() in self.present
+        if op in ("has", "nonnull"):
+            return self._leaf(node[1].lower(), node[2] if op == "has" else None)
         if op == "all":
-            return all(self(n) for n in node[1])
-        return any(self(n) for n in node[1])
+            out = self.all_rows
+            for child in node[1]:
+                out &= self.rows(child)
+                if not out:
+                    break
+            return out
+        out = 0
+        for child in node[1]:
+            out |= self.rows(child)
+        return out
 
+    def _leaf(self, column: str, literal: str | None) -> int:
+        """Rows whose `column` has a value (that holds `literal`)."""
+        key = (column, literal)
+        found = self._rows.get(key)
+        if found is not None:
+            return found
+        values = self.columns.get(column)
+        if values is None:
+            found = 0
+        elif literal is None or values.distinct is None:
+            found = _bits(values.index != values.count)
+        else:
+            holders = self._holders(column, values).get(literal, [])
+            if not holders:
+                found = 0
+            elif len(holders) == values.count:  # in every value: the rows with a value
+                found = self._leaf(column, None)
+            else:
+                wanted = np.zeros(values.count + 1, dtype=bool)  # the last: no value
+                wanted[holders] = True
+                found = _bits(wanted[values.index])
+        self._rows[key] = found
+        return found
 
-def could_match(node: Node, values: Mapping[str, str | None]) -> bool:
-    """Whether a rule with this tree could match events whose columns hold `values`."""
-    finders = {c: LiteralFinder(found) for c, found in literals_of(node).items()}
-    return LiteralChecker(values, finders)(node)
+    def _holders(self, column: str, values: ColumnValues) -> dict[str, list[int]]:
+        if values.holders is None:
+            values.holders = {}
+            finder = self.finders.get(column)
+            if finder is not None and values.distinct is not None:
+                for i, value in enumerate(values.distinct):
+                    for literal in finder(EDGE + value + EDGE):
+                        values.holders.setdefault(literal, []).append(i)
+        return values.holders

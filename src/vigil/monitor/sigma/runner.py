@@ -33,10 +33,10 @@ from vigil.monitor.events import CORE_COLUMNS, join_by_row
 from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN, quote_identifier
 from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping
 from vigil.monitor.sigma.prefilter import (
-    EDGE,
-    LiteralChecker,
+    ColumnValues,
     LiteralFinder,
     Node,
+    RowChecker,
     columns_of,
     literals_of,
 )
@@ -60,7 +60,7 @@ MATCH_QUERY = {
     "explode(array({cases})) AS rule_index FROM {table}) WHERE rule_index IS NOT NULL",
 }
 EVENTS_VIEW = "monitor_events"
-#: Above this much distinct text a column is not indexed for the prefilter (it says "maybe").
+#: Above this much distinct text a column's values are not searched by the prefilter ("maybe").
 MAX_INDEXED_TEXT = 4 * 1024 * 1024
 #: Rows per chunk below which event tables are made contiguous, and above which a group is
 #: handed to DuckDB in chunks of this size, which its threads scan in parallel.
@@ -271,19 +271,26 @@ class GroupColumns:
             found = self._folded[name] = pc.utf8_lower(data.cast(pa.string()))
         return found
 
-    def literal_index(self, columns: Iterable[str]) -> dict[str, str | None]:
-        """Distinct lower-cased values per column, for `could_match`."""
-        out: dict[str, str | None] = {}
+    def literal_values(self, columns: Iterable[str]) -> dict[str, ColumnValues]:
+        """The columns as the prefilter's row checker reads them, by lower-cased name."""
+        out: dict[str, ColumnValues] = {}
         for column in columns:
             data = self.raw(column)
             if data is None or data.null_count == len(data):
                 continue
-            distinct = pc.utf8_lower(pc.unique(data.cast(pa.string())).drop_null())
+            text = data.cast(pa.string())
+            distinct = pc.unique(text).drop_null()
             size = pc.sum(pc.binary_length(distinct)).as_py() or 0
-            joined = (
-                None if size > MAX_INDEXED_TEXT else EDGE + EDGE.join(distinct.to_pylist()) + EDGE
+            if size > MAX_INDEXED_TEXT:  # too much to search: any literal may be in any value
+                valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
+                out[column.lower()] = ColumnValues(1, None, np.where(valid, 0, 1))
+                continue
+            index = pc.fill_null(pc.index_in(text, value_set=distinct), len(distinct))
+            out[column.lower()] = ColumnValues(
+                len(distinct),
+                pc.utf8_lower(distinct).to_pylist(),
+                np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64),
             )
-            out[column.lower()] = joined
         return out
 
     def table(self, columns: Iterable[str]) -> pa.Table:
@@ -439,7 +446,9 @@ class RuleRunner:
         self, columns: GroupColumns, group: RuleGroup, stats: RunStats
     ) -> tuple[list[int], pa.Table] | None:
         """The group's rules that pass the prefilter, and the table they read; None if none."""
-        check = LiteralChecker(columns.literal_index(group.literal_columns), group.finders)
+        check = RowChecker(
+            columns.literal_values(group.literal_columns), group.finders, columns.count
+        )
         chosen = [i for i, r in enumerate(group.rules) if check(r.prefilter)]
         stats.candidates += len(chosen)
         if not chosen:
