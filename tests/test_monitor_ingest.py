@@ -402,3 +402,34 @@ def test_a_failed_write_behind_is_raised_and_releases_the_index(
     # Nothing was claimed: the next ingest takes the files.
     retry = ingest_files(deployment, deployment.system(), [folder], workers=1)
     assert retry.events == 5 and len(deployment.lake.batches(DATASET)) == 1
+
+
+def test_a_cleared_log_numbering_records_again_loses_no_event(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Clearing a Windows log (what an intruder does) starts its record ids at 1 again: a new
+    event with an old id, forwarded as JSON, is a new event, not a copy of the old one. The
+    same record sent twice is still one event."""
+    line = (
+        '{{"@timestamp": "{ts}", "Hostname": "ws-07", "EventID": {code}, "Channel": "Security", '
+        '"EventRecordID": 1, "TargetUserName": "admin"}}\n'
+    )
+    before = line.format(ts="2026-02-01T00:30:00Z", code=4625)
+    after_clear = line.format(ts="2026-02-03T09:00:00Z", code=4625)
+    other_code = line.format(ts="2026-02-01T00:30:00Z", code=4624)
+    (tmp_path / "a.jsonl").write_text(before + after_clear + other_code, encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(before + after_clear, encoding="utf-8")  # sent again
+    result = ingest_files(deployment, deployment.system(), [tmp_path], workers=1)
+    assert result.events == 5
+    assert len(set(_event_ids(deployment))) == 3
+    ecs = (
+        '{{"@timestamp": "{ts}", "host": {{"name": "ws-08"}}, "winlog": {{"record_id": 1, '
+        '"channel": "Security"}}, "event": {{"code": "4625"}}}}\n'
+    )
+    (tmp_path / "ecs").mkdir()
+    (tmp_path / "ecs" / "c.jsonl").write_text(
+        ecs.format(ts="2026-02-01T00:30:00Z") + ecs.format(ts="2026-02-03T09:00:00Z"),
+        encoding="utf-8",
+    )
+    ingest_files(deployment, deployment.system(), [tmp_path / "ecs"], workers=1)
+    assert len(set(_event_ids(deployment))) == 5

@@ -450,3 +450,64 @@ def test_rules_load_while_the_files_are_parsed_and_a_failed_warm_up_is_left_to_t
     _logons(other / "sec.jsonl", datetime(2026, 2, 3, 23, 0, 0), LOGONS)
     ingest_and_scan(deployment, actor, [other], unit="C01", workers=1)
     assert seen == [1]
+
+
+SLOW_SPRAY = """\
+title: Failed logons from one address over three days
+id: 55555555-5555-4555-8555-555555555555
+status: test
+level: medium
+correlation:
+    type: event_count
+    generate: true
+    rules: [failed_logon_lan]
+    group-by: [IpAddress]
+    timespan: {span}
+    condition: {{gte: 3}}
+"""
+
+
+def test_a_correlation_reaches_as_far_back_as_its_window(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Three failed logons from one address, a day and a half apart, each ingested on its own:
+    a three-day window sees all three, though the first batch is older than two days."""
+    actor = deployment.system()
+    with deployment.store.session() as session:
+        add_rule_set(
+            session,
+            actor,
+            _rules(tmp_path / "rules", **{"slow.yml": SLOW_SPRAY.format(span="3d")}),
+            "local",
+        )
+    start = datetime(2026, 2, 1, 8, 0, 0)
+    for n, hours in enumerate((0, 36, 70)):
+        logs = tmp_path / f"day-{n}"
+        logs.mkdir()
+        _logons(logs / "sec.jsonl", start + timedelta(hours=hours), [(n, "10.0.0.9", "admin")])
+        ingest_and_scan(deployment, actor, [logs], unit="C01", workers=1)
+        found = _findings(deployment)
+        assert ("55555555-5555-4555-8555-555555555555" in found) == (n == 2)
+    slow = found["55555555-5555-4555-8555-555555555555"]
+    assert slow["count"] == 3
+
+
+def test_a_window_longer_than_the_reach_is_cut_and_said(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    actor = deployment.system()
+    with deployment.store.session() as session:
+        add_rule_set(
+            session,
+            actor,
+            _rules(tmp_path / "rules", **{"slow.yml": SLOW_SPRAY.format(span="40d")}),
+            "local",
+        )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _logons(logs / "sec.jsonl", datetime(2026, 2, 1), LOGONS)
+    _, (report,) = ingest_and_scan(deployment, actor, [logs], unit="C01", workers=1)
+    assert report.stats.errors == {
+        "55555555-5555-4555-8555-555555555555": "window longer than 31 days: older events are "
+        "looked for up to 31 days back only"
+    }

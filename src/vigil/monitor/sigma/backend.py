@@ -12,6 +12,7 @@ say how to provide it to run a rule by hand.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any, ClassVar, Literal, cast
 
@@ -87,6 +88,13 @@ _WINDOW = (
     "RANGE BETWEEN CURRENT ROW AND INTERVAL '{timespan} seconds' FOLLOWING)"
 )
 _WINDOW_EVENTS = ", list(event_id) OVER w AS window_events"
+_WINDOW_SPAN = re.compile(r"INTERVAL '(\d+) seconds' FOLLOWING\)")
+
+
+def window_seconds(sql: str) -> int | None:
+    """The longest sliding window of a converted correlation (what `_WINDOW` wrote), if any."""
+    spans = [int(m) for m in _WINDOW_SPAN.findall(sql)]
+    return max(spans) if spans else None
 
 
 def sql_string(text: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from vigil.monitor.events import DATASET
 from vigil.monitor.hosts import host_units
 from vigil.monitor.ingest import IngestResult, ingest_files
 from vigil.monitor.models import MonitorRule, MonitorRuleSet, MonitorScan
-from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN
+from vigil.monitor.sigma.backend import FOLDED_SUFFIX, FULL_TEXT_COLUMN, window_seconds
 from vigil.monitor.sigma.findings import EventRows, findings_from_hits
 from vigil.monitor.sigma.runner import (
     CompiledRule,
@@ -42,8 +43,10 @@ from vigil.monitor.sigma.runner import (
 )
 from vigil.store.findings import RecordResult, record_findings
 
-#: How far before the new events a correlation looks for older ones, at most.
-MAX_CORRELATION_REACH = timedelta(days=2)
+#: How far around the new events a correlation looks for older ones when its window is not
+#: known, and at most (a longer window is cut to this, and said in the scan's errors).
+DEFAULT_CORRELATION_REACH = timedelta(days=2)
+MAX_CORRELATION_REACH = timedelta(days=31)
 
 
 @dataclass
@@ -183,12 +186,29 @@ def _load(
     return [with_full_text(t) for t in tables] if text else tables
 
 
-def _history(deployment: Deployment, events: pa.Table, exclude: set[str]) -> list[pa.Table]:
-    """Older batches whose time range reaches the new events (parquet statistics, no full read)."""
+def correlation_reach(rules: Iterable[CompiledRule]) -> tuple[timedelta, list[str]]:
+    """How far from the new events the correlations' windows reach, and the rules whose window
+    is longer than `MAX_CORRELATION_REACH` (they are run with that reach)."""
+    spans = {r.id: window_seconds(r.sql) for r in rules}
+    known = [timedelta(seconds=s) for s in spans.values() if s is not None]
+    reach = max(known, default=DEFAULT_CORRELATION_REACH)
+    cut = [
+        i
+        for i, s in spans.items()
+        if s is not None and timedelta(seconds=s) > MAX_CORRELATION_REACH
+    ]
+    return min(reach, MAX_CORRELATION_REACH), cut
+
+
+def _history(
+    deployment: Deployment, events: pa.Table, exclude: set[str], reach: timedelta
+) -> list[pa.Table]:
+    """Older batches whose time range comes within `reach` of the new events (parquet
+    statistics, no full read)."""
     if not len(events):
         return []
-    start = events.column("ts").combine_chunks().to_pylist()
-    low, high = min(start) - MAX_CORRELATION_REACH, max(start) + MAX_CORRELATION_REACH
+    span = pc.min_max(events.column("ts"))
+    low, high = span["min"].as_py() - reach, span["max"].as_py() + reach
     out: list[pa.Table] = []
     for path in sorted((deployment.lake.root / DATASET).glob("*.parquet")):
         if path.stem in exclude:
@@ -247,7 +267,13 @@ def scan_rule_set(
     lap = report.lap("findings", lap)
     correlations = [r for r in rules if r.kind == "correlation"]
     if correlations:
-        history = _history(deployment, events, set(new))
+        reach, cut = correlation_reach(correlations)
+        for rule_id in cut:
+            report.stats.errors[rule_id] = (
+                f"window longer than {MAX_CORRELATION_REACH.days} days: older events are "
+                f"looked for up to {MAX_CORRELATION_REACH.days} days back only"
+            )
+        history = _history(deployment, events, set(new), reach)
         if _needs_text(correlations):
             history = [with_full_text(t) for t in history]
         reader = EventRows([*batches, *history])

@@ -106,6 +106,13 @@ def _windows_event(doc: Mapping[str, Any]) -> RawRecord:
         raise LineError(f"not a Windows event: {e}") from e
 
 
+def _record_key(record_id: Any, ts: datetime, code: int | None) -> str:
+    """The record id with the event's time and code, as for EVTX: a cleared log numbers its
+    records from 1 again, and a new event must not pass for an old one with the same id."""
+    text = text_of(record_id)
+    return f"{text}\x1f{ts.isoformat()}\x1f{code}" if text else ""
+
+
 def _flat_windows(doc: Mapping[str, Any]) -> RawRecord:
     ts = parse_timestamp(_first(doc, ("@timestamp", "TimeCreated", "EventTime", "UtcTime")))
     fields: dict[str, str | None] = {}
@@ -114,14 +121,15 @@ def _flat_windows(doc: Mapping[str, Any]) -> RawRecord:
         if key in core_keys or key in FLAT_DROP or key.startswith("@") or key == "Message":
             continue
         fields[FLAT_RENAMES.get(key, key)] = text_of(value)
+    code = _code(_first(doc, FLAT_CORE["event_code"]))
     return RawRecord(
         ts=ts,
         host=text_of(_first(doc, FLAT_CORE["host"])) or "",
         fields=fields,
         channel=text_of(_first(doc, FLAT_CORE["channel"])) or "",
-        event_code=_code(_first(doc, FLAT_CORE["event_code"])),
+        event_code=code,
         message=text_of(doc.get("Message")),
-        key=text_of(_first(doc, ("EventRecordID", "RecordNumber"))) or "",
+        key=_record_key(_first(doc, ("EventRecordID", "RecordNumber")), ts, code),
     )
 
 
@@ -136,14 +144,15 @@ def _ecs(doc: Mapping[str, Any]) -> RawRecord:
         fields[key] = text_of(value)
         if key in ECS_TO_SIGMA:
             fields.setdefault(ECS_TO_SIGMA[key], text_of(value))
+    code = _code(_first(flat, ECS_CODE))
     return RawRecord(
         ts=ts,
         host=text_of(_first(flat, ECS_HOST)) or "",
         fields=fields,
         channel=text_of(_first(flat, ECS_CHANNEL)) or "",
-        event_code=_code(_first(flat, ECS_CODE)),
+        event_code=code,
         message=text_of(flat.get("message")),
-        key=text_of(_first(flat, ("winlog.record_id", "event.id"))) or "",
+        key=_record_key(_first(flat, ("winlog.record_id", "event.id")), ts, code),
     )
 
 
