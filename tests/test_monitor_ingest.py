@@ -272,6 +272,8 @@ def test_parallel_parse_gives_the_same_lake(
     )
     assert len(split.batches) == 3 and len(set(split.batches)) == 3
     assert calls == [1]  # once, while the workers parse the first batch
+    ingest_files(third, third.system(), samples, workers=1, while_parsing=lambda: calls.append(2))
+    assert calls == [1]  # without workers: not called
     assert [f.events for f in split.files] == [f.events for f in serial.files]
     assert _event_ids(third) == serial_ids
     other.close()

@@ -413,8 +413,9 @@ def test_rules_run_batch_by_batch_while_the_ingest_goes_on(
 def test_rules_load_while_the_files_are_parsed_and_a_failed_warm_up_is_left_to_the_scan(
     deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`ingest_and_scan` loads the rule plans while the parse runs (`while_parsing`, once);
+    """`ingest_and_scan` loads the rule plans while the workers parse (`while_parsing`, once);
     if that fails, the scan loads them itself and the ingest is not lost."""
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)  # workers for small files
     actor = deployment.system()
     with deployment.store.session() as session:
         add_rule_set(session, actor, _rules(tmp_path / "rules"), "local")
@@ -431,7 +432,7 @@ def test_rules_load_while_the_files_are_parsed_and_a_failed_warm_up_is_left_to_t
         raise RuntimeError("rules store unavailable")
 
     monkeypatch.setattr(scan_module, "warm_up", failing_warm_up)
-    result, (report,) = ingest_and_scan(deployment, actor, [logs], unit="C01", workers=1)
+    result, (report,) = ingest_and_scan(deployment, actor, [logs], unit="C01", workers=2)
     assert calls == ["warm"]
     assert result.events == len(LOGONS) and report.stats.errors == {}
     assert _findings(deployment)["11111111-1111-4111-8111-111111111111"]["count"] == 5
@@ -448,7 +449,13 @@ def test_rules_load_while_the_files_are_parsed_and_a_failed_warm_up_is_left_to_t
     other = tmp_path / "more"
     other.mkdir()
     _logons(other / "sec.jsonl", datetime(2026, 2, 3, 23, 0, 0), LOGONS)
-    ingest_and_scan(deployment, actor, [other], unit="C01", workers=1)
+    ingest_and_scan(deployment, actor, [other], unit="C01", workers=2)
+    assert seen == [1]
+    # Without workers the rules are loaded by the scan, after the parse.
+    third = tmp_path / "third"
+    third.mkdir()
+    _logons(third / "sec.jsonl", datetime(2026, 2, 5, 23, 0, 0), LOGONS)
+    ingest_and_scan(deployment, actor, [third], unit="C01", workers=1)
     assert seen == [1]
 
 

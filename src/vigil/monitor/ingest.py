@@ -504,8 +504,9 @@ def ingest_files(
     waits for the write and must be called before anything is recorded about that batch.
     `on_batch(batch, table)` is called once each batch but a written-behind last one is in the
     lake, while the worker processes parse the next: rules can run over it meanwhile.
-    `while_parsing()` is called once the first batch is being parsed, in workers when there
-    are (this process would only wait for them); without workers, before the parse.
+    `while_parsing()` is called once the workers parse the first batch (this process would
+    only wait for them); not at all without workers: done before the parse, it would gain no
+    time and slow the parse down (Python's cycle collector walks what it loaded, measured).
     """
     actor.require(Permission.ANALYSE)
     if unit is not None:
@@ -534,7 +535,7 @@ def ingest_files(
                 spool = None if pool is None else held_open.enter_context(_spool_folder(deployment))
                 chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
                 started = [_parse(pool, chunk, workers, spool) for chunk in chunks[:1]]
-                if while_parsing is not None:
+                if while_parsing is not None and pool is not None:
                     while_parsing()
                     clock.lap("warm")
                 for number, chunk in enumerate(chunks):
