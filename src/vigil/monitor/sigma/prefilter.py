@@ -12,7 +12,7 @@ rule (negations and regular expressions count as "possible"), so it never hides 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -181,15 +181,22 @@ class ColumnValues:
     """One column over a group's rows, as the row checker reads it.
 
     `count` distinct values; `distinct`: them lower-cased, None when they hold too much text
-    to search (any literal may then be there); `index`: per row, the position of its value,
-    `count` for a row without one.
+    to search (any literal may then be there); `index` (made by `make_index` when first
+    needed): per row, the position of its value, `count` for a row without one.
     """
 
     count: int
     distinct: list[str] | None
-    index: np.ndarray
+    make_index: Callable[[], np.ndarray]
     #: Per literal of the column's finder, the distinct values that hold it (made when asked).
     holders: dict[str, list[int]] | None = None
+    _index: np.ndarray | None = None
+
+    @property
+    def index(self) -> np.ndarray:
+        if self._index is None:
+            self._index = self.make_index()
+        return self._index
 
 
 def _bits(mask: np.ndarray) -> int:
@@ -216,7 +223,24 @@ class RowChecker:
         self._rows: dict[tuple[str, str | None], int] = {}
 
     def __call__(self, node: Node) -> bool:
-        return self.rows(node) != 0
+        # Most rules fail on a literal that no event holds: that is known without the rows.
+        return self.anywhere(node) and self.rows(node) != 0
+
+    def anywhere(self, node: Node) -> bool:
+        """Whether each literal `node` needs is in some event (not necessarily the same one)."""
+        if not isinstance(node, list):
+            return bool(node)
+        op = node[0]
+        if op in ("has", "nonnull"):
+            values = self.columns.get(node[1].lower())
+            if values is None:
+                return False
+            if op == "nonnull" or values.distinct is None:
+                return True
+            return node[2] in self._holders(node[1].lower(), values)
+        if op == "all":
+            return all(self.anywhere(n) for n in node[1])
+        return any(self.anywhere(n) for n in node[1])
 
     def rows(self, node: Node) -> int:
         """The rows (bits) that could satisfy `node`."""

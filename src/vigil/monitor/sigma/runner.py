@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -282,14 +282,12 @@ class GroupColumns:
             distinct = pc.unique(text).drop_null()
             size = pc.sum(pc.binary_length(distinct)).as_py() or 0
             if size > MAX_INDEXED_TEXT:  # too much to search: any literal may be in any value
-                valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
-                out[column.lower()] = ColumnValues(1, None, np.where(valid, 0, 1))
+                out[column.lower()] = ColumnValues(1, None, partial(_valid_index, text))
                 continue
-            index = pc.fill_null(pc.index_in(text, value_set=distinct), len(distinct))
             out[column.lower()] = ColumnValues(
                 len(distinct),
                 pc.utf8_lower(distinct).to_pylist(),
-                np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64),
+                partial(_value_index, text, distinct),
             )
         return out
 
@@ -317,6 +315,18 @@ class GroupColumns:
         if len(table) < 2 * MIN_CHUNK:
             return table
         return pa.Table.from_batches(table.to_batches(max_chunksize=MIN_CHUNK))
+
+
+def _value_index(text: Any, distinct: pa.Array) -> np.ndarray:
+    """Per row, the position of its value in `distinct`; `len(distinct)` for no value."""
+    index = pc.fill_null(pc.index_in(text, value_set=distinct), len(distinct))
+    return np.asarray(index.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _valid_index(text: Any) -> np.ndarray:
+    """Per row, 0 if it has a value, 1 if not (one stand-in for every value)."""
+    valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
+    return np.where(valid, 0, 1)
 
 
 def narrow_table(events: pa.Table, rows: pa.Array | None, columns: Iterable[str]) -> pa.Table:
