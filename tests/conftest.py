@@ -11,6 +11,8 @@ import pytest
 
 from vigil.core.config import Settings, write_secret
 from vigil.deployment import Deployment
+from vigil.monitor.sigma.rules import ConvertedRule
+from vigil.monitor.sigma.runner import CompiledRule
 from vigil.store.units import sync_units
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -72,6 +74,19 @@ response_hours = { critical = 4, high = 24, medium = 72, low = 336 }
 #: A moment in the "before" phase; tests pass it as the deployment clock.
 BEFORE = datetime(2026, 2, 1, 3, 0, 0)
 DURING = datetime(2026, 3, 15, 3, 0, 0)
+
+
+def compiled(converted: ConvertedRule) -> CompiledRule:
+    """A rule just converted, as the runner takes it (without storing it first)."""
+    assert converted.sql is not None, converted.error
+    return CompiledRule(
+        converted.id,
+        converted.kind,
+        converted.group_key,
+        converted.sql,
+        tuple(converted.columns),
+        converted.prefilter,
+    )
 
 
 def shared_data(*parts: str) -> Path:

@@ -10,6 +10,7 @@ from textwrap import dedent
 
 import pytest
 
+from tests.conftest import compiled
 from vigil.lake.duckdb_engine import DuckDBEngine
 from vigil.monitor.events import EventTableBuilder
 from vigil.monitor.sigma import runner as runner_module
@@ -17,7 +18,6 @@ from vigil.monitor.sigma.backend import referenced_columns
 from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping, mapping_for
 from vigil.monitor.sigma.rules import ConvertedRule, convert_rules, load_rules
 from vigil.monitor.sigma.runner import (
-    CompiledRule,
     RuleRunner,
     combine_batches,
     strip_prefix,
@@ -76,15 +76,7 @@ def run(
             )
         )
     table = with_full_text(combine_batches([builder.table()]))
-    rule = CompiledRule(
-        converted.id,
-        converted.kind,
-        converted.group_key,
-        converted.sql,
-        tuple(converted.columns),
-        converted.prefilter,
-    )
-    hits, stats = RuleRunner(DuckDBEngine()).run(table, [rule])
+    hits, stats = RuleRunner(DuckDBEngine()).run(table, [compiled(converted)])
     assert stats.errors == {}
     return sorted(h.row for h in hits)
 
@@ -477,10 +469,7 @@ def test_web_rules_read_access_logs(tmp_path: Path) -> None:
         )
         builder.add(AccessLogSource().parse_line(line, path))
     table = combine_batches([builder.table()])
-    compiled = CompiledRule(
-        rule.id, rule.kind, rule.group_key, str(rule.sql), tuple(rule.columns), rule.prefilter
-    )
-    hits, _ = RuleRunner(DuckDBEngine()).run(table, [compiled])
+    hits, _ = RuleRunner(DuckDBEngine()).run(table, [compiled(rule)])
     assert [h.row for h in hits] == [0]
 
 
@@ -508,6 +497,19 @@ def test_strip_prefix_drops_only_the_leading_conditions() -> None:
     assert strip_prefix(f"{prefix} AND {body}", "") == f"{prefix} AND {body}"
 
 
+def _candidates_and_rows(
+    rule: ConvertedRule, events: list[dict[str, str]]
+) -> tuple[int, list[int]]:
+    """How many rules the prefilter let run (0 or 1) and the rows the rule matched."""
+    builder = EventTableBuilder("evtx", lambda host: "P01")
+    for i, fields in enumerate(events):
+        builder.add(RawRecord(T0, "ws1", dict(fields), SYSMON, 1, key=str(i)))
+    hits, stats = RuleRunner(DuckDBEngine()).run(
+        combine_batches([builder.table()]), [compiled(rule)]
+    )
+    return stats.candidates, [h.row for h in hits]
+
+
 def test_prefilter_knows_where_a_literal_must_stand(tmp_path: Path) -> None:
     """`endswith`, `startswith` and equality ask for their text at the edge of a value: a rule
     whose text occurs only elsewhere in the values is not even run (it could not match)."""
@@ -521,28 +523,17 @@ def test_prefilter_knows_where_a_literal_must_stand(tmp_path: Path) -> None:
         condition: selection
     """,
     )
-    compiled = CompiledRule(
-        rule.id, rule.kind, rule.group_key, str(rule.sql), tuple(rule.columns), rule.prefilter
-    )
-
-    def candidates_and_rows(events: list[dict[str, str]]) -> tuple[int, list[int]]:
-        builder = EventTableBuilder("evtx", lambda host: "P01")
-        for i, fields in enumerate(events):
-            builder.add(RawRecord(T0, "ws1", dict(fields), SYSMON, 1, key=str(i)))
-        table = combine_batches([builder.table()])
-        hits, stats = RuleRunner(DuckDBEngine()).run(table, [compiled])
-        return stats.candidates, [h.row for h in hits]
 
     exact = {"Image": "C:\\X\\CMD.EXE", "ParentImage": "C:\\Windows\\x.exe", "User": "SYSTEM"}
-    assert candidates_and_rows([exact]) == (1, [0])
+    assert _candidates_and_rows(rule, [exact]) == (1, [0])
     for field, near in (
         ("Image", "C:\\x\\cmd.exe.bak"),  # "\cmd.exe" is there, not at the end
         ("ParentImage", "D:\\C:\\Windows\\x.exe"),  # not at the start
         ("User", "NT AUTHORITY\\SYSTEM"),  # not the whole value
     ):
-        assert candidates_and_rows([{**exact, field: near}]) == (0, [])
+        assert _candidates_and_rows(rule, [{**exact, field: near}]) == (0, [])
         # With the exact event in the same batch the rule runs, and matches that one only.
-        assert candidates_and_rows([{**exact, field: near}, exact]) == (1, [1])
+        assert _candidates_and_rows(rule, [{**exact, field: near}, exact]) == (1, [1])
 
 
 def test_prefilter_asks_for_every_literal_in_one_event(
@@ -561,24 +552,14 @@ def test_prefilter_asks_for_every_literal_in_one_event(
         condition: selection or other
     """,
     )
-    compiled = CompiledRule(
-        rule.id, rule.kind, rule.group_key, str(rule.sql), tuple(rule.columns), rule.prefilter
-    )
-
-    def candidates_and_rows(events: list[dict[str, str]]) -> tuple[int, list[int]]:
-        builder = EventTableBuilder("evtx", lambda host: "P01")
-        for i, fields in enumerate(events):
-            builder.add(RawRecord(T0, "ws1", dict(fields), SYSMON, 1, key=str(i)))
-        hits, stats = RuleRunner(DuckDBEngine()).run(combine_batches([builder.table()]), [compiled])
-        return stats.candidates, [h.row for h in hits]
 
     cmd = {"Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c dir"}
     powershell = {"Image": "C:\\ps\\powershell.exe", "CommandLine": "powershell whoami /all"}
     both = {"Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami"}
     net = {"Image": "C:\\Windows\\System32\\net.exe"}
-    assert candidates_and_rows([cmd, powershell]) == (0, [])
-    assert candidates_and_rows([cmd, powershell, both]) == (1, [2])
-    assert candidates_and_rows([powershell, net]) == (1, [1])  # the other branch
+    assert _candidates_and_rows(rule, [cmd, powershell]) == (0, [])
+    assert _candidates_and_rows(rule, [cmd, powershell, both]) == (1, [2])
+    assert _candidates_and_rows(rule, [powershell, net]) == (1, [1])  # the other branch
     # Values too many to search: the prefilter cannot tell, so the rule runs (and finds none).
     monkeypatch.setattr(runner_module, "MAX_INDEXED_TEXT", 1)
-    assert candidates_and_rows([cmd, powershell]) == (1, [])
+    assert _candidates_and_rows(rule, [cmd, powershell]) == (1, [])

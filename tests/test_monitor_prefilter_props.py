@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import compiled
 from vigil.lake.duckdb_engine import DuckDBEngine
 from vigil.monitor.events import EventTableBuilder
 from vigil.monitor.sigma.rules import convert_rules, load_rules
@@ -37,7 +38,6 @@ PIECES = ["C:\\", "w", "cmd.exe", "\\cmd.exe", ".exe", "who", " am", "a", "b", "
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory: pytest.TempPathFactory) -> tuple[CompiledRule, ...]:
     folder = tmp_path_factory.mktemp("rules")
-    out = []
     for n, detection in enumerate(DETECTIONS):
         path = folder / f"r{n}.yml"
         path.write_text(
@@ -46,19 +46,7 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> tuple[CompiledRule, ...]:
             + "".join(f"    {line}\n" for line in detection.splitlines()),
             encoding="utf-8",
         )
-    for converted in convert_rules(load_rules(folder)[0]):
-        assert converted.sql is not None, converted.error
-        out.append(
-            CompiledRule(
-                converted.id,
-                converted.kind,
-                converted.group_key,
-                converted.sql,
-                tuple(converted.columns),
-                converted.prefilter,
-            )
-        )
-    return tuple(out)
+    return tuple(compiled(c) for c in convert_rules(load_rules(folder)[0]))
 
 
 value = st.lists(st.sampled_from(PIECES), max_size=4).map("".join)

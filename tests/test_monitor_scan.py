@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import BEFORE, shared_data
+from vigil.core.access import Actor
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
 from vigil.monitor import ingest as ingest_module
@@ -474,19 +475,21 @@ correlation:
 """
 
 
+def _with_slow_spray(deployment: Deployment, tmp_path: Path, span: str) -> Actor:
+    """The test rules and SLOW_SPRAY with this window registered; the actor that did it."""
+    actor = deployment.system()
+    slow = SLOW_SPRAY.format(span=span)
+    with deployment.store.session() as session:
+        add_rule_set(session, actor, _rules(tmp_path / "rules", **{"slow.yml": slow}), "local")
+    return actor
+
+
 def test_a_correlation_reaches_as_far_back_as_its_window(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     """Three failed logons from one address, a day and a half apart, each ingested on its own:
     a three-day window sees all three, though the first batch is older than two days."""
-    actor = deployment.system()
-    with deployment.store.session() as session:
-        add_rule_set(
-            session,
-            actor,
-            _rules(tmp_path / "rules", **{"slow.yml": SLOW_SPRAY.format(span="3d")}),
-            "local",
-        )
+    actor = _with_slow_spray(deployment, tmp_path, "3d")
     start = datetime(2026, 2, 1, 8, 0, 0)
     for n, hours in enumerate((0, 36, 70)):
         logs = tmp_path / f"day-{n}"
@@ -502,14 +505,7 @@ def test_a_correlation_reaches_as_far_back_as_its_window(
 def test_a_window_longer_than_the_reach_is_cut_and_said(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    actor = deployment.system()
-    with deployment.store.session() as session:
-        add_rule_set(
-            session,
-            actor,
-            _rules(tmp_path / "rules", **{"slow.yml": SLOW_SPRAY.format(span="40d")}),
-            "local",
-        )
+    actor = _with_slow_spray(deployment, tmp_path, "40d")
     logs = tmp_path / "logs"
     logs.mkdir()
     _logons(logs / "sec.jsonl", datetime(2026, 2, 1), LOGONS)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import SHARED_DATA, shared_data
+from tests.conftest import SHARED_DATA, compiled, shared_data
 from vigil.lake.duckdb_engine import DuckDBEngine
 from vigil.lake.quarantine import QuarantineEntry
 from vigil.monitor.events import EventTableBuilder
 from vigil.monitor.sigma.rules import convert_rules, load_rules
-from vigil.monitor.sigma.runner import CompiledRule, RuleRunner, combine_batches, with_full_text
+from vigil.monitor.sigma.runner import RuleRunner, combine_batches, with_full_text
 from vigil.monitor.sources.evtx import EvtxSource
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
@@ -74,14 +74,7 @@ def test_rule_fires_on_its_sample(info: Path) -> None:
     assert not issues
     converted = next(c for c in convert_rules(files) if c.id == rule_id)
     assert converted.sql is not None, converted.error
-    rule = CompiledRule(
-        converted.id,
-        converted.kind,
-        converted.group_key,
-        converted.sql,
-        tuple(converted.columns),
-        converted.prefilter,
-    )
+    rule = compiled(converted)
     builder = EventTableBuilder("evtx", lambda host: "P01")
     evtx = SIGMA / test["path"]
     for item in EvtxSource().read(evtx):
