@@ -247,6 +247,9 @@ def test_parallel_parse_gives_the_same_lake(
     other = Deployment.open(deployment.settings.model_copy(update={"data": tmp_path / "other"}))
     # Small files are parsed in this process: make the workers start anyway.
     monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    stale = other.lake.root / ".spool" / "left-by-a-killed-ingest"
+    stale.mkdir(parents=True)
+    (stale / "x.arrow").write_bytes(b"half a table")
     monkeypatch.setattr(ingest_module, "CHUNKS_PER_WORKER", 2)
     parallel = ingest_files(other, other.system(), samples, workers=2)
     assert parallel.events == serial.events == 10
@@ -256,7 +259,7 @@ def test_parallel_parse_gives_the_same_lake(
         right = pq.read_table(other.lake.root / DATASET / f"{batch}.parquet")
         assert left.equals(right)
     # The workers' tables came back through spool files: the same tables, full texts included,
-    # and no file left behind.
+    # and no file left behind (nor what a killed ingest had left).
     assert parallel.tables.keys() == serial.tables.keys()
     for batch, table in serial.tables.items():
         assert parallel.tables[batch].equals(table)

@@ -331,8 +331,15 @@ def _batches(files: list[_File]) -> list[list[_File]]:
 
 @contextmanager
 def _spool_folder(deployment: Deployment) -> Iterator[Path]:
-    """A folder of this ingest's own beside the lake, for workers' tables; removed after."""
+    """A folder of this ingest's own beside the lake, for workers' tables; removed after.
+
+    Called with the batch index locked: no other ingest runs, so what the spool still holds
+    was left by one that was killed, and goes.
+    """
     root = deployment.lake.root / ".spool"
+    if root.is_dir():
+        for stale in root.iterdir():
+            shutil.rmtree(stale, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=root))
     try:
