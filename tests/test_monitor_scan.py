@@ -21,7 +21,8 @@ from vigil.monitor.sensors import SILENT_RULE, silence_findings
 from vigil.monitor.sigma import scan as scan_module
 from vigil.monitor.sigma.rules import check_rules
 from vigil.monitor.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
-from vigil.monitor.sigma.scan import ingest_and_scan, scan_all
+from vigil.monitor.sigma.runner import CompiledRule
+from vigil.monitor.sigma.scan import correlation_reach, ingest_and_scan, scan_all
 from vigil.store.findings import finding_dict, list_findings
 from vigil.store.models import AuditEntry
 
@@ -514,3 +515,23 @@ def test_a_window_longer_than_the_reach_is_cut_and_said(
         "55555555-5555-4555-8555-555555555555": "window longer than 31 days: older events are "
         "looked for up to 31 days back only"
     }
+
+
+def test_correlation_reach_is_the_longest_window_cut_at_the_maximum() -> None:
+    def rule(rule_id: str, sql: str) -> CompiledRule:
+        return CompiledRule(rule_id, "correlation", "correlation", sql, (), True)
+
+    def window(seconds: int) -> str:
+        return f"... RANGE BETWEEN CURRENT ROW AND INTERVAL '{seconds} seconds' FOLLOWING) ..."
+
+    assert correlation_reach([rule("a", window(300))]) == (timedelta(minutes=5), [])
+    assert correlation_reach([rule("a", window(300)), rule("b", window(3 * 86400))]) == (
+        timedelta(days=3),
+        [],
+    )
+    # A rule whose window cannot be read gets the default reach rather than the others'.
+    assert correlation_reach([rule("a", window(300)), rule("b", "SELECT 1")]) == (
+        timedelta(days=2),
+        [],
+    )
+    assert correlation_reach([rule("a", window(40 * 86400))]) == (timedelta(days=31), ["a"])

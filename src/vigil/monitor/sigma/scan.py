@@ -190,8 +190,10 @@ def correlation_reach(rules: Iterable[CompiledRule]) -> tuple[timedelta, list[st
     """How far from the new events the correlations' windows reach, and the rules whose window
     is longer than `MAX_CORRELATION_REACH` (they are run with that reach)."""
     spans = {r.id: window_seconds(r.sql) for r in rules}
-    known = [timedelta(seconds=s) for s in spans.values() if s is not None]
-    reach = max(known, default=DEFAULT_CORRELATION_REACH)
+    reaches = [
+        DEFAULT_CORRELATION_REACH if s is None else timedelta(seconds=s) for s in spans.values()
+    ]
+    reach = max(reaches, default=DEFAULT_CORRELATION_REACH)
     cut = [
         i
         for i, s in spans.items()
