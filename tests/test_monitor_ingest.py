@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import threading
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -438,3 +440,49 @@ def test_a_cleared_log_numbering_records_again_loses_no_event(
     )
     ingest_files(deployment, deployment.system(), [tmp_path / "ecs"], workers=1)
     assert len(set(_event_ids(deployment))) == 5
+
+
+def test_an_evtx_log_read_again_after_it_changed_adds_only_its_new_records(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """A live Windows log is read again each time it changes: here it is first cut short,
+    then whole, at the same path. The second read adds only the records the lake lacks (by
+    event id); read again unchanged, or with only its header changed, it adds nothing, and
+    is not parsed again while it stays so."""
+    sample = (
+        shared_data("evtx", "evtx-to-mitre-attack")
+        / "TA0008-Lateral Movement"
+        / "T1021.002-SMB Windows Admin Shares"
+        / "ID4688,4697,5140-5145 PSexec remote execution + admin share.evtx"
+    )
+    whole = sample.read_bytes()
+    log = tmp_path / "logs" / "Security.evtx"
+    log.parent.mkdir()
+    log.write_bytes(whole[: 4096 + 20000])  # the records written so far
+    actor = deployment.system()
+    first = ingest_files(deployment, actor, [log.parent], workers=1)
+    assert (first.events, first.files[0].repeated) == (21, 0)
+    log.write_bytes(whole)
+    second = ingest_files(deployment, actor, [log.parent], workers=1)
+    (outcome,) = second.files
+    assert (outcome.status, outcome.events, outcome.repeated) == (INGESTED, 9, 21)
+    ids = _event_ids(deployment)
+    assert len(ids) == len(set(ids)) == 30
+    # Unchanged: not read.
+    (again,) = ingest_files(deployment, actor, [log.parent], workers=1).files
+    assert (again.status, again.repeated) == (ALREADY, 0)
+    # Only the header changed (Windows rewrites it as it goes): read, nothing kept; then not
+    # read again while it stays so.
+    data = bytearray(whole)
+    struct.pack_into("<Q", data, 48, 7)
+    struct.pack_into("<I", data, 124, zlib.crc32(bytes(data[:120])))
+    log.write_bytes(bytes(data))
+    (stamped,) = ingest_files(deployment, actor, [log.parent], workers=1).files
+    assert (stamped.status, stamped.events, stamped.repeated) == (ALREADY, 0, 30)
+    (settled,) = ingest_files(deployment, actor, [log.parent], workers=1).files
+    assert (settled.status, settled.repeated) == (ALREADY, 0)
+    assert _event_ids(deployment) == ids
+    # The same records under another name are another file: they are not looked for.
+    shutil.copy(log, tmp_path / "copy.evtx")
+    copied = ingest_files(deployment, actor, [tmp_path / "copy.evtx"], workers=1)
+    assert copied.files[0].repeated == 0

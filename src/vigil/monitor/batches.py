@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vigil.lake.quarantine import QuarantineEntry
@@ -31,6 +32,11 @@ FILES_KEY = "vigil.files"
 #: Metadata key of a one-file batch of earlier versions: that file's quarantine entries.
 QUARANTINE_KEY = "vigil.quarantine"
 INDEX_NAME = "_files.jsonl"
+#: Beside the index: per file path whose records were read again after it changed, the ids of
+#: the records of its latest version (one Parquet file each, named by the path's hash).
+RECORDS_DIR = "_records"
+#: Parquet metadata key of such a file: the content hash of the version it describes.
+RECORDS_SHA_KEY = b"vigil.sha"
 #: Beside the index: the content hash of each file path at a size and modification time, so
 #: that files seen before and unchanged since are not read again (a watched folder is listed
 #: every few seconds).
@@ -188,6 +194,45 @@ class BatchIndex:
         if self._seen_handle is not None:
             record = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha": sha}
             self._seen_handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def records_path(self, path: str) -> Path:
+        """Where the ids of the latest version of the file at `path` are kept, once it changed."""
+        name = hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        return self.folder / RECORDS_DIR / f"{name}.parquet"
+
+    def records_sha(self, path: str) -> str | None:
+        """The version (content hash) whose record ids are kept for `path`, if any."""
+        found = self.records_path(path)
+        if not found.exists():
+            return None
+        try:
+            metadata = pq.read_schema(found).metadata or {}
+        except (OSError, ValueError):  # pyarrow's errors: a file cut short is no record
+            return None
+        sha = metadata.get(RECORDS_SHA_KEY)
+        return sha.decode() if sha else None
+
+    def held_records(self, path: str, sha: str) -> tuple[str, int, int | None] | None:
+        """Where to read the ids of the records the version `sha` of `path` held: its own
+        kept ids, or its rows in the batch that holds it (a version read whole, not after
+        an offset); None if neither is known."""
+        if self.records_sha(path) == sha:
+            return str(self.records_path(path)), 0, None
+        batch = self.batch_of(sha)
+        held = self.files(batch).get(sha) if batch is not None else None
+        if held is None or held.offset:
+            return None
+        return str(self.folder / f"{batch}.parquet"), held.first, held.rows
+
+    def keep_records(self, path: str, sha: str, ids: list[str]) -> None:
+        """Keep the record ids of the version `sha` of `path` (after its batch is written)."""
+        target = self.records_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.table({"event_id": pa.array(ids, pa.string())})
+        table = table.replace_schema_metadata({RECORDS_SHA_KEY: sha.encode()})
+        tmp = target.with_suffix(".tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(target)
 
     def files(self, batch: str) -> dict[str, BatchFile]:
         """The files of a batch by hash (read from its metadata once)."""

@@ -84,14 +84,23 @@ class EventTableBuilder:
         self._file_start = 0
         self._units: dict[str, str] = {}
 
-    def add(self, record: RawRecord) -> None:
+    def event_id(self, record: RawRecord) -> str:
+        """The id `add` gives this record."""
+        return event_key(self.source, record.host or self.default_host, record.channel, record.key)
+
+    def add(self, record: RawRecord, event_id: str | None = None) -> None:
+        """Add a record (`event_id`: its `event_id(record)`, when already worked out)."""
         host = record.host or self.default_host
         source = self.source
         unit = self._units.get(host)
         if unit is None:
             unit = self._units[host] = self.unit_of(host)
         core = self._core
-        core["event_id"].append(event_key(source, host, record.channel, record.key))
+        core["event_id"].append(
+            event_id
+            if event_id is not None
+            else event_key(source, host, record.channel, record.key)
+        )
         core["ts"].append(record.ts)
         core["host"].append(host)
         core["unit"].append(unit)

@@ -26,6 +26,7 @@ from pathlib import Path
 from time import perf_counter
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from vigil.core.access import Actor, Permission
 from vigil.deployment import Deployment
@@ -75,6 +76,11 @@ class FileOutcome:
     sha: str = ""
     #: Only the bytes after this offset were read: what was appended since an earlier ingest.
     offset: int = 0
+    #: Records not kept: the lake held them from an earlier version of the file at this path.
+    repeated: int = 0
+    #: The ids of all the records of this version, when it was read against an earlier one
+    #: (kept after its batch is written, for the next version; see `BatchIndex.keep_records`).
+    records: list[str] | None = None
 
 
 @dataclass
@@ -121,6 +127,9 @@ class _File:
     #: (size, hash) of this path at an earlier ingest that put it in the lake, when it has grown
     #: since: if those bytes are still its start, only what follows them is read.
     grown_from: tuple[int, str] | None = None
+    #: Where the ids of the records an earlier version of this path held can be read, when its
+    #: format is rewritten in place (`LogSource.rewritten`): (file, first row, rows).
+    held: tuple[str, int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -219,16 +228,36 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
             if offset and isinstance(source, LineSource)
             else source.read(path)
         )
+        held = _read_held(file.held) if file.held and source.rewritten and not offset else None
+        seen: list[str] = []
+        repeated = 0
         for item in records:
             if isinstance(item, QuarantineEntry):
                 entries.append(item)
-            else:
+            elif held is None:
                 builder.add(item)
+            else:
+                event_id = builder.event_id(item)
+                seen.append(event_id)
+                if event_id in held:
+                    repeated += 1
+                else:
+                    builder.add(item, event_id)
         events = len(builder) - start
-        status = INGESTED if events else EMPTY
+        status = INGESTED if events else ALREADY if repeated else EMPTY
         parsed.outcomes.append(
             FileOutcome(
-                file.path, status, source.name, "", events, len(entries), builder.hosts, sha, offset
+                file.path,
+                status,
+                source.name,
+                "",
+                events,
+                len(entries),
+                builder.hosts,
+                sha,
+                offset,
+                repeated,
+                None if held is None else seen,
             )
         )
         parsed.entries.append(entries)
@@ -238,6 +267,18 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
     if chunk.spool is not None:
         _spool(parsed, Path(chunk.spool))
     return parsed
+
+
+def _read_held(where: tuple[str, int, int | None]) -> frozenset[str]:
+    """The record ids at `where` (see `BatchIndex.held_records`); none if it cannot be read."""
+    path, first, rows = where
+    try:
+        ids = pq.read_table(path, columns=["event_id"]).column("event_id")
+    except (OSError, ValueError, KeyError):  # gone or damaged: the file is read whole
+        return frozenset()
+    if rows is not None:
+        ids = ids.slice(first, rows)
+    return frozenset(ids.to_pylist())
 
 
 #: The column that carries a table's full texts in a spool file.
@@ -442,7 +483,8 @@ def _write_batch(
             outcome.batch = index.batch_of(outcome.sha) or ""
             # A stop between batch and quarantine left the entries only in the batch.
             held_before = index.files(outcome.batch).get(outcome.sha) if outcome.batch else None
-            entries[number] = held_before.quarantine if held_before else []
+            if held_before is not None:
+                entries[number] = held_before.quarantine
         if outcome.status != INGESTED:
             continue
         start, row = row, row + outcome.events
@@ -556,7 +598,10 @@ def ingest_files(
                         (f.path, f.size, f.mtime_ns, o.sha)
                         for f, o in zip(chunk.files, outcomes, strict=True)
                     ]
-                    finish = _finisher(deployment, laid, to_keep, files_seen, kept, index)
+                    records = [
+                        (o.path, o.sha, o.records) for o in outcomes if o.records is not None
+                    ]
+                    finish = _finisher(deployment, laid, to_keep, files_seen, kept, index, records)
                     if write_behind and number + 1 == len(chunks):
                         result.pending = _start(finish, held_open)
                         clock.lap("write")
@@ -619,7 +664,9 @@ def _to_read(
         name = str(path)
         sha = index.known_hash(name, stat.st_size, stat.st_mtime_ns) or ""
         batch = index.batch_of(sha) if sha else None
-        if sha and (sha in known or batch is not None):
+        # A version read again whose records the lake held already has no batch of its own.
+        held_all = bool(sha) and batch is None and index.records_sha(name) == sha
+        if sha and (sha in known or batch is not None or held_all):
             result.files.append(FileOutcome(name, ALREADY, batch=batch or "", sha=sha))
             if batch is not None:
                 # A stop between batch and quarantine left the entries only in the batch.
@@ -637,7 +684,16 @@ def _to_read(
             else None
         )
         todo.append(
-            _File(name, stat.st_size, stat.st_mtime_ns, sha, source, host or path.stem, grown)
+            _File(
+                name,
+                stat.st_size,
+                stat.st_mtime_ns,
+                sha,
+                source,
+                host or path.stem,
+                grown,
+                None if before is None else index.held_records(name, before[1]),
+            )
         )
     return todo
 
@@ -649,6 +705,7 @@ def _finisher(
     files_seen: list[tuple[str, int, int, str]],
     kept: _Kept,
     index: BatchIndex,
+    records: list[tuple[str, str, list[str]]],
 ) -> Callable[[], None]:
     """What follows a batch's lay-out: write and index it, keep its quarantine entries, note
     its files' sizes and times (in that order: a stop leaves nothing claimed that is not in)."""
@@ -659,6 +716,8 @@ def _finisher(
             index.add(laid.id, laid.shas)
         for sha, entries in to_keep:
             kept.add(sha, entries)
+        for path, sha, ids in records:
+            index.keep_records(path, sha, ids)
         for path, size, mtime_ns, sha in files_seen:
             index.remember(path, size, mtime_ns, sha)
 

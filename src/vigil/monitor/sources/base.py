@@ -39,6 +39,10 @@ class LogSource(ABC):
     #: Short name stored in the `source` column and accepted by `--source`.
     name: ClassVar[str]
     description: ClassVar[str]
+    #: A file of this format may be rewritten in place with the records it held (a live Windows
+    #: event log, a log exported again under the same name): read again, it keeps only the
+    #: records whose ids the lake does not hold from that path (see `vigil.monitor.ingest`).
+    rewritten: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, path: Path) -> bool:

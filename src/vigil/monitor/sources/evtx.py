@@ -36,6 +36,7 @@ def _entry(path: Path, reason: str, record: str | None = None, raw: str = "") ->
 class EvtxSource(LogSource):
     name: ClassVar[str] = "evtx"
     description: ClassVar[str] = "Windows event log files (.evtx)"
+    rewritten: ClassVar[bool] = True
 
     def sniff(self, path: Path) -> bool:
         with path.open("rb") as fh:
