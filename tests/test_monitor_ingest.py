@@ -26,6 +26,7 @@ from vigil.monitor.ingest import (
     ALREADY,
     INGESTED,
     UNKNOWN_FORMAT,
+    IngestResult,
     combine_tables,
     ingest_files,
 )
@@ -56,6 +57,11 @@ def _logs(folder: Path) -> Path:
     (folder / "security.jsonl").write_text(JSONL, encoding="utf-8")
     (folder / "notes.txt").write_text("not a log\n", encoding="utf-8")
     return folder
+
+
+def _status_by_name(result: IngestResult) -> dict[str, str]:
+    """What the ingest did with each file, by file name."""
+    return {Path(f.path).name: f.status for f in result.files}
 
 
 def _event_ids(deployment: Deployment) -> list[str]:
@@ -98,7 +104,7 @@ def test_same_file_twice_adds_nothing(deployment: Deployment, tmp_path: Path) ->
     shutil.copy(folder / "auth.log", copy)
     again = ingest_files(deployment, deployment.system(), [folder, copy], workers=1)
     assert first.events == 5 and again.events == 0
-    status = {Path(f.path).name: f.status for f in again.files}
+    status = _status_by_name(again)
     assert status == {
         "auth.log": ALREADY,
         "portal-access.log": ALREADY,
@@ -213,7 +219,7 @@ def test_lost_index_and_batches_of_one_file_are_recognised(
     )
     deployment.lake.write(DATASET, older, file_hash(jsonl))
     again = ingest_files(deployment, deployment.system(), [folder], workers=1)
-    status = {Path(f.path).name: f.status for f in again.files}
+    status = _status_by_name(again)
     assert status == {
         "auth.log": ALREADY,
         "security.jsonl": ALREADY,
@@ -342,7 +348,7 @@ def test_unchanged_files_are_not_read_again(
     (folder / "security.jsonl").write_text(JSONL.replace("ws-07", "ws-08"), encoding="utf-8")
     third = ingest_files(deployment, deployment.system(), [folder], workers=1)
     assert sorted(hashed) == ["auth.log", "security.jsonl"]
-    status = {Path(f.path).name: f.status for f in third.files}
+    status = _status_by_name(third)
     assert status["auth.log"] == ALREADY and status["security.jsonl"] == INGESTED
     assert third.events == 1 and len(deployment.lake.batches(DATASET)) == 2
 
@@ -353,7 +359,7 @@ def test_identical_files_in_one_ingest_are_stored_once(
     folder = _logs(tmp_path / "logs")
     shutil.copy(folder / "auth.log", folder / "auth-copy.log")
     result = ingest_files(deployment, deployment.system(), [folder], workers=1)
-    status = {Path(f.path).name: f.status for f in result.files}
+    status = _status_by_name(result)
     assert status["auth-copy.log"] == INGESTED and status["auth.log"] == ALREADY
     (batch,) = result.batches
     held = batch_files(deployment.lake.root / DATASET / f"{batch}.parquet")
