@@ -49,12 +49,12 @@ def init(data: DataDir = DEFAULT_DATA) -> None:
         console.print(f"wrote {config}: edit the province, units and calendar")
     write_secret(data)
     load_province(config)
-    dep = open_deployment(data)
-    from vigil.store.units import sync_units
+    with open_deployment(data) as dep:
+        from vigil.store.units import sync_units
 
-    with dep.store.session() as session:
-        sync_units(session, dep.units)
-    console.print(f"database ready at {dep.settings.db_url}")
+        with dep.store.session() as session:
+            sync_units(session, dep.units)
+        console.print(f"database ready at {dep.settings.db_url}")
 
 
 @app.command()
@@ -66,23 +66,25 @@ def detect(
     """Run every capability's detectors over what is stored and record the findings."""
     from vigil.detection import run_detectors
 
-    dep = open_deployment(data)
-    with console.status("detecting…") as status:
-        runs = run_detectors(dep, set(capability or []), lambda c: status.update(f"detecting: {c}"))
-    table = Table("capability", "new", "updated", "unchanged", "seconds", "error")
-    for run in runs:
-        r = run.result
-        table.add_row(
-            run.capability,
-            str(r.created),
-            str(r.updated),
-            str(r.unchanged),
-            f"{run.seconds:.2f}",
-            run.error or "",
-        )
-    console.print(table)
-    if any(run.error for run in runs):
-        raise typer.Exit(EXIT_ERROR)
+    with open_deployment(data) as dep:
+        with console.status("detecting…") as status:
+            runs = run_detectors(
+                dep, set(capability or []), lambda c: status.update(f"detecting: {c}")
+            )
+        table = Table("capability", "new", "updated", "unchanged", "seconds", "error")
+        for run in runs:
+            r = run.result
+            table.add_row(
+                run.capability,
+                str(r.created),
+                str(r.updated),
+                str(r.unchanged),
+                f"{run.seconds:.2f}",
+                run.error or "",
+            )
+        console.print(table)
+        if any(run.error for run in runs):
+            raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()
@@ -122,17 +124,17 @@ def user_add(
     from vigil.store.audit import audit
     from vigil.store.users import create_user
 
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        user = create_user(session, dep.units, username, password, role, unit, full_name, lang)
-        audit(
-            session,
-            dep.system("cli"),
-            "user.create",
-            f"user:{user.username}",
-            {"role": user.role, "unit": unit},
-        )
-    console.print(f"added {username} ({role.value}, {unit})")
+    with open_deployment(data) as dep:
+        with dep.store.session() as session:
+            user = create_user(session, dep.units, username, password, role, unit, full_name, lang)
+            audit(
+                session,
+                dep.system("cli"),
+                "user.create",
+                f"user:{user.username}",
+                {"role": user.role, "unit": unit},
+            )
+        console.print(f"added {username} ({role.value}, {unit})")
 
 
 @user_app.command("list")
@@ -143,14 +145,14 @@ def user_list(data: DataDir = DEFAULT_DATA) -> None:
 
     from vigil.store.models import User
 
-    dep = open_deployment(data)
-    table = Table("username", "name", "role", "unit", "lang", "active")
-    with dep.store.reader() as session:
-        for u in session.scalars(select(User).order_by(User.unit, User.username)):
-            table.add_row(
-                u.username, u.full_name, u.role, u.unit, u.lang, "yes" if u.active else "no"
-            )
-    console.print(table)
+    with open_deployment(data) as dep:
+        table = Table("username", "name", "role", "unit", "lang", "active")
+        with dep.store.reader() as session:
+            for u in session.scalars(select(User).order_by(User.unit, User.username)):
+                table.add_row(
+                    u.username, u.full_name, u.role, u.unit, u.lang, "yes" if u.active else "no"
+                )
+        console.print(table)
 
 
 @findings_app.command("list")
@@ -178,45 +180,53 @@ def findings_list(
 
     if reveal and not (as_json and as_user):
         raise ValidationError("--reveal needs --json and --as USER (who reads the personal data)")
-    dep = open_deployment(data)
-    with dep.store.session() if reveal else dep.store.reader() as session:
-        actor = officer_actor(session, dep.units, as_user) if as_user else None
-        rows = list_findings(
-            session,
-            scope=actor.scope if actor else None,
-            capability=capability,
-            min_severity=int(Severity.parse(severity)) if severity else None,
-            status=status,
-            unit=unit,
-            limit=limit,
+    with open_deployment(data) as dep:
+        with dep.store.session() if reveal else dep.store.reader() as session:
+            actor = officer_actor(session, dep.units, as_user) if as_user else None
+            rows = list_findings(
+                session,
+                scope=actor.scope if actor else None,
+                capability=capability,
+                min_severity=int(Severity.parse(severity)) if severity else None,
+                status=status,
+                unit=unit,
+                limit=limit,
+            )
+            dicts = [finding_dict(r) for r in rows]
+            if reveal and actor:
+                revealed = reveal_findings(session, actor, rows, channel="cli")
+                for d in dicts:
+                    d["evidence"] = revealed[d["id"]]
+        if as_json:
+            print_json_lines(dicts)
+            return
+        table = Table(
+            "id",
+            "severity",
+            "capability",
+            "rule",
+            "unit",
+            "subject",
+            "count",
+            "status",
+            "last seen",
         )
-        dicts = [finding_dict(r) for r in rows]
-        if reveal and actor:
-            revealed = reveal_findings(session, actor, rows, channel="cli")
-            for d in dicts:
-                d["evidence"] = revealed[d["id"]]
-    if as_json:
-        print_json_lines(dicts)
-        return
-    table = Table(
-        "id", "severity", "capability", "rule", "unit", "subject", "count", "status", "last seen"
-    )
-    for d in dicts:
-        table.add_row(
-            str(d["id"]),
-            d["severity"],
-            d["capability"],
-            d["rule"][:40],
-            d["unit"],
-            d["subject"][:40],
-            str(d["count"]),
-            d["status"],
-            d["last_seen"][:16],
+        for d in dicts:
+            table.add_row(
+                str(d["id"]),
+                d["severity"],
+                d["capability"],
+                d["rule"][:40],
+                d["unit"],
+                d["subject"][:40],
+                str(d["count"]),
+                d["status"],
+                d["last_seen"][:16],
+            )
+        console.print(table)
+        console.print(
+            f"{len(dicts)} findings; by severity: {dict(Counter(d['severity'] for d in dicts))}"
         )
-    console.print(table)
-    console.print(
-        f"{len(dicts)} findings; by severity: {dict(Counter(d['severity'] for d in dicts))}"
-    )
 
 
 _mounted: list[bool] = []

@@ -44,6 +44,7 @@ def settings_for(data: Path) -> Settings:
 
 
 def open_deployment(data: Path) -> Deployment:
+    """The deployment in `data`, to use as `with open_deployment(data) as dep:` (closed after)."""
     return Deployment.open(settings_for(data))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from types import TracebackType
 
 from vigil.core.access import Actor, system_actor
 from vigil.core.calendar import ElectionCalendar, PhasePolicy
@@ -35,6 +36,9 @@ def _scenario_clock(settings: Settings) -> datetime | None:
 
 @dataclass
 class Deployment:
+    """An opened deployment; `with Deployment.open(settings) as dep:` closes its lake engine and
+    database connections on the way out, whatever happens inside."""
+
     settings: Settings
     province: ProvinceConfig
     store: Store
@@ -86,4 +90,16 @@ class Deployment:
     def close(self) -> None:
         if self._lake is not None:
             self._lake.close()
+            self._lake = None
         self.store.dispose()
+
+    def __enter__(self) -> Deployment:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

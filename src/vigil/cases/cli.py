@@ -29,7 +29,7 @@ from vigil.clikit import (
     print_json_lines,
 )
 from vigil.core.access import Actor
-from vigil.core.clock import PROVINCE_TZ, format_local, to_utc
+from vigil.core.clock import format_local, parse_local_time
 from vigil.core.errors import ValidationError
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
@@ -57,25 +57,11 @@ duty_app = typer.Typer(
 def _acting(
     data: Path, as_user: str | None, write: bool = True
 ) -> Iterator[tuple[Deployment, Session, Actor]]:
-    dep = open_deployment(data)
-    try:
+    with open_deployment(data) as dep:
         opener = dep.store.session if write else dep.store.reader
         with opener() as session:
             actor = officer_actor(session, dep.units, as_user) if as_user else dep.system("cli")
             yield dep, session, actor
-    finally:
-        dep.close()
-
-
-def parse_when(text: str) -> datetime:
-    """'2026-03-14 07:00' in the province's time, or any ISO time with an offset."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as e:
-        raise ValidationError(f"not a date and time: {text!r} (use 2026-03-14 07:00)") from e
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=PROVINCE_TZ)
-    return to_utc(value)
 
 
 def _sev(value: int) -> str:
@@ -475,8 +461,8 @@ def cases_playbooks() -> None:
 def _window(
     dep: Deployment, start: str | None, end: str | None, days: float
 ) -> tuple[datetime, datetime]:
-    since = parse_when(start) if start else dep.now()
-    until = parse_when(end) if end else since + timedelta(days=days)
+    since = parse_local_time(start, "--start") if start else dep.now()
+    until = parse_local_time(end, "--end") if end else since + timedelta(days=days)
     return since, until
 
 
@@ -502,8 +488,8 @@ def duty_add(
             actor,
             unit or dep.units.root.code,
             username,
-            parse_when(starts),
-            parse_when(ends),
+            parse_local_time(starts, "--starts"),
+            parse_local_time(ends, "--ends"),
             "lead" if lead else "officer",
         )
         sid = shift.id

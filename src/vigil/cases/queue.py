@@ -9,7 +9,7 @@ counted only up to COUNT_CAP.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from vigil.cases.scope import visible_units
 from vigil.core.access import Actor, Permission
 from vigil.core.calendar import Phase, PhasePolicy
-from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
+from vigil.core.clock import local_day_bounds, to_local, to_utc
 from vigil.core.errors import ValidationError
 from vigil.core.finding import FindingStatus
 from vigil.core.severity import Severity
@@ -199,10 +199,6 @@ def alert_counts(session: Session, actor: Actor, policy: PhasePolicy) -> dict[st
     }
 
 
-def _local_day_start(day: date) -> datetime:
-    return to_utc(datetime.combine(day, time(0), tzinfo=PROVINCE_TZ))
-
-
 def alerts_over_time(
     session: Session, actor: Actor, days: int, now: datetime
 ) -> list[tuple[date, int]]:
@@ -215,7 +211,7 @@ def alerts_over_time(
     out: list[tuple[date, int]] = []
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
-        start, end = _local_day_start(day), _local_day_start(day + timedelta(days=1))
+        start, end = local_day_bounds(day)
         q = (
             select(func.count())
             .select_from(FindingRow)

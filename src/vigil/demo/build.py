@@ -191,8 +191,7 @@ def build_demo(
     write_secret(data_dir)
     write_clock(data_dir, DEMO_CLOCK)
     settings = demo_settings(data_dir)
-    deployment = Deployment.open(settings)
-    try:
+    with Deployment.open(settings) as deployment:
         actor = deployment.system("demo")
         with deployment.store.session() as session:
             sync_units(session, deployment.units)
@@ -232,8 +231,6 @@ def build_demo(
             )
         contributors = run_contributors(ctx, progress)
         write_ground_truth(data_dir, ctx, DEMO_CLOCK)
-    finally:
-        deployment.close()
     return DemoResult(
         data_dir=data_dir,
         settings=settings,

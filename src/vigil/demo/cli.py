@@ -112,8 +112,7 @@ def demo(
 
 
 def _detect(result: DemoResult) -> tuple[list[DetectorRun], DemoSummary]:
-    deployment = Deployment.open(result.settings)
-    try:
+    with Deployment.open(result.settings) as deployment:
         total = len(plugin_manager().hook.vigil_detect.get_hookimpls())
         with _bars() as progress:
             task = progress.add_task(both(_STAGES["detectors"]), total=total, visible=total > 0)
@@ -131,8 +130,6 @@ def _detect(result: DemoResult) -> tuple[list[DetectorRun], DemoSummary]:
             summary = summarise(
                 session, deployment.system("demo"), deployment.policy(), result.truth
             )
-    finally:
-        deployment.close()
     return runs, summary
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,10 +19,9 @@ from vigil.clikit import (
     open_deployment,
     print_json_lines,
 )
-from vigil.core.clock import to_utc
+from vigil.core.clock import parse_optional_time
 from vigil.core.i18n import _
 from vigil.deployment import Deployment
-from vigil.monitor.errors import MonitorError
 
 if TYPE_CHECKING:
     from vigil.monitor.ingest import IngestResult
@@ -42,17 +40,6 @@ def mount(app: typer.Typer) -> None:
 
 def _t(deployment: Deployment, message: str) -> str:
     return _(message, deployment.settings.lang)
-
-
-def _when(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return to_utc(datetime.fromisoformat(text))
-    except ValueError as e:
-        raise MonitorError(
-            f"not a date/time: {text!r} (write 2026-03-15 or 2026-03-15T08:00)"
-        ) from e
 
 
 # --- vigil monitor ---------------------------------------------------------------------------
@@ -173,13 +160,13 @@ def ingest(
     ] = 0,
 ) -> None:
     """Ingest logs (EVTX, syslog, JSON lines, access logs), then run every rule set over them."""
-    dep = open_deployment(data)
-    _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
-    done = 1
-    while watch and (polls == 0 or done < polls):
-        time.sleep(interval)
+    with open_deployment(data) as dep:
         _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
-        done += 1
+        done = 1
+        while watch and (polls == 0 or done < polls):
+            time.sleep(interval)
+            _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
+            done += 1
 
 
 @monitor_app.command("events")
@@ -199,32 +186,32 @@ def events(
     from vigil.monitor.search import FieldFilter, search_events
     from vigil.monitor.views import event_fields
 
-    dep = open_deployment(data)
-    rows = search_events(
-        dep,
-        dep.system("cli"),
-        host=host,
-        since=_when(since),
-        until=_when(until),
-        filters=[FieldFilter.parse(f) for f in field or []],
-        limit=limit,
-    )
-    if as_json:
-        print_json_lines(rows)
-        return
-    table = Table("ts", "host", "channel", _t(dep, "event"), _t(dep, "fields"))
-    for row in rows:
-        extra = event_fields(row)
-        text = "; ".join(f"{k}={str(v)[:80]}" for k, v in list(extra.items())[:4])
-        table.add_row(
-            str(row["ts"])[:19],
-            row.get("host", ""),
-            row.get("channel", ""),
-            str(row.get("event_code", "")),
-            escape(text),
+    with open_deployment(data) as dep:
+        rows = search_events(
+            dep,
+            dep.system("cli"),
+            host=host,
+            since=parse_optional_time(since, "--since"),
+            until=parse_optional_time(until, "--until"),
+            filters=[FieldFilter.parse(f) for f in field or []],
+            limit=limit,
         )
-    console.print(table)
-    console.print(_t(dep, "{n} events").format(n=len(rows)))
+        if as_json:
+            print_json_lines(rows)
+            return
+        table = Table("ts", "host", "channel", _t(dep, "event"), _t(dep, "fields"))
+        for row in rows:
+            extra = event_fields(row)
+            text = "; ".join(f"{k}={str(v)[:80]}" for k, v in list(extra.items())[:4])
+            table.add_row(
+                str(row["ts"])[:19],
+                row.get("host", ""),
+                row.get("channel", ""),
+                str(row.get("event_code", "")),
+                escape(text),
+            )
+        console.print(table)
+        console.print(_t(dep, "{n} events").format(n=len(rows)))
 
 
 @monitor_app.command("sensors")
@@ -239,46 +226,46 @@ def sensors(
     """
     from vigil.monitor.views import sensor_health
 
-    dep = open_deployment(data)
-    _limit, found = sensor_health(dep, dep.system("cli"))
-    if as_json:
-        print_json_lines(
-            [
-                {
-                    "host": h.sensor.host,
-                    "source": h.sensor.source,
-                    "unit": h.sensor.unit,
-                    "events": h.sensor.events,
-                    "first": h.sensor.first.isoformat(),
-                    "last": h.sensor.last.isoformat(),
-                    "collected": h.sensor.collected,
-                }
-                for h in found
-            ]
+    with open_deployment(data) as dep:
+        _limit, found = sensor_health(dep, dep.system("cli"))
+        if as_json:
+            print_json_lines(
+                [
+                    {
+                        "host": h.sensor.host,
+                        "source": h.sensor.source,
+                        "unit": h.sensor.unit,
+                        "events": h.sensor.events,
+                        "first": h.sensor.first.isoformat(),
+                        "last": h.sensor.last.isoformat(),
+                        "collected": h.sensor.collected,
+                    }
+                    for h in found
+                ]
+            )
+            return
+        table = Table(
+            "host",
+            _t(dep, "source"),
+            _t(dep, "unit"),
+            _t(dep, "events"),
+            _t(dep, "first event"),
+            _t(dep, "last event"),
+            _t(dep, "state"),
         )
-        return
-    table = Table(
-        "host",
-        _t(dep, "source"),
-        _t(dep, "unit"),
-        _t(dep, "events"),
-        _t(dep, "first event"),
-        _t(dep, "last event"),
-        _t(dep, "state"),
-    )
-    for h in found:
-        s = h.sensor
-        if s.collected:
-            state = _t(dep, "collected")
-        elif h.silent:
-            quiet = _t(dep, "silent for %(minutes)s minutes") % {"minutes": h.quiet_minutes}
-            state = f"[red]{quiet}[/red]"
-        else:
-            state = _t(dep, "reporting")
-        table.add_row(
-            s.host, s.source, s.unit, str(s.events), str(s.first)[:19], str(s.last)[:19], state
-        )
-    console.print(table)
+        for h in found:
+            s = h.sensor
+            if s.collected:
+                state = _t(dep, "collected")
+            elif h.silent:
+                quiet = _t(dep, "silent for %(minutes)s minutes") % {"minutes": h.quiet_minutes}
+                state = f"[red]{quiet}[/red]"
+            else:
+                state = _t(dep, "reporting")
+            table.add_row(
+                s.host, s.source, s.unit, str(s.events), str(s.first)[:19], str(s.last)[:19], state
+            )
+        console.print(table)
 
 
 @monitor_app.command("coverage")
@@ -290,22 +277,22 @@ def coverage(
     """Converted Sigma rules by ATT&CK tactic, and how many of them have fired."""
     from vigil.monitor.search import coverage as tactic_coverage
 
-    dep = open_deployment(data)
-    with dep.store.reader() as session:
-        rows = tactic_coverage(session, dep.system("cli"))
-    if as_json:
-        print_json_lines([vars(r) for r in rows])
-        return
-    table = Table(
-        _t(dep, "tactic"),
-        _t(dep, "rules"),
-        _t(dep, "enabled"),
-        _t(dep, "techniques"),
-        _t(dep, "fired"),
-    )
-    for r in rows:
-        table.add_row(r.tactic, str(r.rules), str(r.enabled), str(r.techniques), str(r.fired))
-    console.print(table)
+    with open_deployment(data) as dep:
+        with dep.store.reader() as session:
+            rows = tactic_coverage(session, dep.system("cli"))
+        if as_json:
+            print_json_lines([vars(r) for r in rows])
+            return
+        table = Table(
+            _t(dep, "tactic"),
+            _t(dep, "rules"),
+            _t(dep, "enabled"),
+            _t(dep, "techniques"),
+            _t(dep, "fired"),
+        )
+        for r in rows:
+            table.add_row(r.tactic, str(r.rules), str(r.enabled), str(r.techniques), str(r.fired))
+        console.print(table)
 
 
 hosts_app = typer.Typer()
@@ -327,15 +314,15 @@ def hosts(
         return
     from vigil.monitor.hosts import list_hosts
 
-    dep = open_deployment(data)
-    with dep.store.reader() as session:
-        rows = list_hosts(session, dep.system("cli"), only_unknown=unknown)
-    table = Table("host", _t(dep, "unit"), _t(dep, "known from"), _t(dep, "logs"))
-    for h in rows:
-        table.add_row(h.host, h.unit, _t(dep, h.source), _t(dep, h.feed))
-    console.print(table)
-    if unknown and rows:
-        raise typer.Exit(EXIT_FOUND)
+    with open_deployment(data) as dep:
+        with dep.store.reader() as session:
+            rows = list_hosts(session, dep.system("cli"), only_unknown=unknown)
+        table = Table("host", _t(dep, "unit"), _t(dep, "known from"), _t(dep, "logs"))
+        for h in rows:
+            table.add_row(h.host, h.unit, _t(dep, h.source), _t(dep, h.feed))
+        console.print(table)
+        if unknown and rows:
+            raise typer.Exit(EXIT_FOUND)
 
 
 @hosts_app.command("mark")
@@ -354,11 +341,11 @@ def hosts_mark(
     """Say whether a host's logs were collected off it or come from a live sensor."""
     from vigil.monitor.hosts import mark_host
 
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        mark_host(session, dep.system("cli"), host, collected)
-    message = "{host} is marked collected" if collected else "{host} is marked live"
-    console.print(_t(dep, message).format(host=host))
+    with open_deployment(data) as dep:
+        with dep.store.session() as session:
+            mark_host(session, dep.system("cli"), host, collected)
+        message = "{host} is marked collected" if collected else "{host} is marked live"
+        console.print(_t(dep, message).format(host=host))
 
 
 @monitor_app.command("place")
@@ -371,10 +358,10 @@ def place(
     """Put a host in a unit (its future findings go to that unit)."""
     from vigil.monitor.hosts import set_host_unit
 
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        set_host_unit(session, dep.system("cli"), dep.units, host, unit)
-    console.print(_t(dep, "{host} is now in {unit}").format(host=host, unit=unit))
+    with open_deployment(data) as dep:
+        with dep.store.session() as session:
+            set_host_unit(session, dep.system("cli"), dep.units, host, unit)
+        console.print(_t(dep, "{host} is now in {unit}").format(host=host, unit=unit))
 
 
 @monitor_app.command("detections")
@@ -386,18 +373,18 @@ def detections(
     """Matched events per Sigma rule, from the recorded findings."""
     from vigil.monitor.report import detection_counts, detections_markdown
 
-    dep = open_deployment(data)
-    with dep.store.reader() as session:
-        rows = detection_counts(session, dep.system("cli"))
-    if markdown:
-        typer.echo(detections_markdown(rows))
-        return
-    table = Table(
-        _t(dep, "rule"), _t(dep, "title"), _t(dep, "level"), _t(dep, "hosts"), _t(dep, "events")
-    )
-    for r in rows:
-        table.add_row(r.rule, escape(r.title[:70]), r.level, str(r.hosts), str(r.events))
-    console.print(table)
+    with open_deployment(data) as dep:
+        with dep.store.reader() as session:
+            rows = detection_counts(session, dep.system("cli"))
+        if markdown:
+            typer.echo(detections_markdown(rows))
+            return
+        table = Table(
+            _t(dep, "rule"), _t(dep, "title"), _t(dep, "level"), _t(dep, "hosts"), _t(dep, "events")
+        )
+        for r in rows:
+            table.add_row(r.rule, escape(r.title[:70]), r.level, str(r.hosts), str(r.events))
+        console.print(table)
 
 
 # --- vigil rules -----------------------------------------------------------------------------
@@ -438,28 +425,28 @@ def rules_add(
     """Register a rule set: every rule is converted to SQL now; failures are listed."""
     from vigil.monitor.sigma.ruleset import add_rule_set
 
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        result = add_rule_set(session, dep.system("cli"), folder, name)
-    for failure in result.failures:
-        typer.echo(f"{failure.path}: {failure.error}")
-    for issue in result.issues:
-        typer.echo(str(issue))
-    console.print(
-        _t(
-            dep,
-            "rule set {name}: {rules} rules, {converted} converted, {failed} failed "
-            "({added} added, {updated} updated, {removed} removed)",
-        ).format(
-            name=result.name,
-            rules=result.rules,
-            converted=result.converted,
-            failed=len(result.failures),
-            added=result.added,
-            updated=result.updated,
-            removed=result.removed,
+    with open_deployment(data) as dep:
+        with dep.store.session() as session:
+            result = add_rule_set(session, dep.system("cli"), folder, name)
+        for failure in result.failures:
+            typer.echo(f"{failure.path}: {failure.error}")
+        for issue in result.issues:
+            typer.echo(str(issue))
+        console.print(
+            _t(
+                dep,
+                "rule set {name}: {rules} rules, {converted} converted, {failed} failed "
+                "({added} added, {updated} updated, {removed} removed)",
+            ).format(
+                name=result.name,
+                rules=result.rules,
+                converted=result.converted,
+                failed=len(result.failures),
+                added=result.added,
+                updated=result.updated,
+                removed=result.removed,
+            )
         )
-    )
 
 
 @rules_app.command("list")
@@ -473,56 +460,56 @@ def rules_list(
     """List registered Sigma rules."""
     from vigil.monitor.sigma.ruleset import list_rules
 
-    dep = open_deployment(data)
-    with dep.store.reader() as session:
-        rows: list[dict[str, Any]] = [
-            {
-                "id": r.id,
-                "ruleset": r.ruleset,
-                "title": r.title,
-                "level": r.level,
-                "status": r.status,
-                "group": r.group_key,
-                "enabled": r.enabled,
-                "converted": r.sql is not None,
-                "error": r.error,
-                "path": r.path,
-                "tags": r.tags,
-            }
-            for r in list_rules(session, dep.system("cli"), ruleset, failed)
-        ]
-    if as_json:
-        print_json_lines(rows)
-        return
-    table = Table(
-        "id",
-        _t(dep, "title"),
-        _t(dep, "level"),
-        _t(dep, "group"),
-        _t(dep, "enabled"),
-        _t(dep, "error"),
-    )
-    for r in rows:
-        table.add_row(
-            r["id"][:36],
-            escape(r["title"][:60]),
-            r["level"],
-            r["group"],
-            _t(dep, "yes") if r["enabled"] else _t(dep, "no"),
-            escape(r["error"] or ""),
+    with open_deployment(data) as dep:
+        with dep.store.reader() as session:
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": r.id,
+                    "ruleset": r.ruleset,
+                    "title": r.title,
+                    "level": r.level,
+                    "status": r.status,
+                    "group": r.group_key,
+                    "enabled": r.enabled,
+                    "converted": r.sql is not None,
+                    "error": r.error,
+                    "path": r.path,
+                    "tags": r.tags,
+                }
+                for r in list_rules(session, dep.system("cli"), ruleset, failed)
+            ]
+        if as_json:
+            print_json_lines(rows)
+            return
+        table = Table(
+            "id",
+            _t(dep, "title"),
+            _t(dep, "level"),
+            _t(dep, "group"),
+            _t(dep, "enabled"),
+            _t(dep, "error"),
         )
-    console.print(table)
-    console.print(_t(dep, "{n} rules").format(n=len(rows)))
+        for r in rows:
+            table.add_row(
+                r["id"][:36],
+                escape(r["title"][:60]),
+                r["level"],
+                r["group"],
+                _t(dep, "yes") if r["enabled"] else _t(dep, "no"),
+                escape(r["error"] or ""),
+            )
+        console.print(table)
+        console.print(_t(dep, "{n} rules").format(n=len(rows)))
 
 
 def _set_enabled(rule_id: str, data: Path, enabled: bool) -> None:
     from vigil.monitor.sigma.ruleset import set_rule_enabled
 
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        set_rule_enabled(session, dep.system("cli"), rule_id, enabled)
-    message = "rule {id} enabled" if enabled else "rule {id} disabled"
-    console.print(_t(dep, message).format(id=rule_id))
+    with open_deployment(data) as dep:
+        with dep.store.session() as session:
+            set_rule_enabled(session, dep.system("cli"), rule_id, enabled)
+        message = "rule {id} enabled" if enabled else "rule {id} disabled"
+        console.print(_t(dep, message).format(id=rule_id))
 
 
 @rules_app.command("enable")
@@ -545,7 +532,9 @@ def rules_rescan(ruleset: str, data: DataDir = DEFAULT_DATA) -> None:
     """Forget which batches a rule set has scanned; the next run scans them all again."""
     from vigil.monitor.sigma.ruleset import forget_scans
 
-    dep = open_deployment(data)
-    with dep.store.session() as session:
-        n = forget_scans(session, dep.system("cli"), ruleset)
-    console.print(_t(dep, "rule set {name} will scan {n} batches again").format(name=ruleset, n=n))
+    with open_deployment(data) as dep:
+        with dep.store.session() as session:
+            n = forget_scans(session, dep.system("cli"), ruleset)
+        console.print(
+            _t(dep, "rule set {name} will scan {n} batches again").format(name=ruleset, n=n)
+        )

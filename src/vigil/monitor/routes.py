@@ -9,8 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
-from vigil.monitor.errors import MonitorError
+from vigil.core.clock import parse_optional_time, to_local, to_utc
 from vigil.monitor.search import FieldFilter, coverage
 from vigil.monitor.views import (
     KINDS,
@@ -27,17 +26,6 @@ from vigil.web.unit_tree import walk
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-
-
-def parse_local(text: str, name: str) -> datetime | None:
-    """A datetime-local form value in the province's time (naive UTC out); empty means none."""
-    if not text.strip():
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as e:
-        raise MonitorError(f"{name}: not a date and time: {text!r} (use 2026-03-15T08:00)") from e
-    return to_utc(value if value.tzinfo else value.replace(tzinfo=PROVINCE_TZ))
 
 
 def local_seconds(value: Any) -> str:
@@ -67,8 +55,8 @@ def events_page(
         dep,
         user.actor,
         host=host.strip() or None,
-        since=parse_local(since, "since"),
-        until=parse_local(until, "until"),
+        since=parse_optional_time(since, "since"),
+        until=parse_optional_time(until, "until"),
         filters=[FieldFilter.parse(f) for f in wanted],
         page=page,
         size=PAGE_SIZE,

@@ -82,24 +82,24 @@ def yara_scan(
     """Scan files with YARA rules (and indicators) and record every hit as a finding."""
     from vigil.monitor.yara.run import run_scan
 
-    dep = open_deployment(data)
-    job = run_scan(
-        dep,
-        dep.system("cli"),
-        paths,
-        unit=unit or dep.units.root.code,
-        rules=rules,
-        host=host,
-        workers=workers or os.cpu_count() or 1,
-        max_size=max_size * 1024 * 1024,
-        indicators=iocs,
-    )
-    if as_json:
-        print_json_lines([_finding_json(f) for f in job.findings])
-    else:
-        _print_scan(dep.settings.lang, job)
-    if job.findings:
-        raise typer.Exit(EXIT_FOUND)
+    with open_deployment(data) as dep:
+        job = run_scan(
+            dep,
+            dep.system("cli"),
+            paths,
+            unit=unit or dep.units.root.code,
+            rules=rules,
+            host=host,
+            workers=workers or os.cpu_count() or 1,
+            max_size=max_size * 1024 * 1024,
+            indicators=iocs,
+        )
+        if as_json:
+            print_json_lines([_finding_json(f) for f in job.findings])
+        else:
+            _print_scan(dep.settings.lang, job)
+        if job.findings:
+            raise typer.Exit(EXIT_FOUND)
 
 
 def _finding_json(f: Finding) -> dict[str, object]:
@@ -195,38 +195,40 @@ def ioc_import(
     """Import indicators; the same file again adds nothing, a changed one updates in place."""
     from vigil.monitor.indicators_import import import_indicators
 
-    dep = open_deployment(data)
-    lang = dep.settings.lang
-    with dep.store.session() as session:
-        reports, result = import_indicators(
-            session, dep.system("cli"), files, fmt=fmt, source=source, quarantine=dep.quarantine
-        )
-    for report in reports:
-        _say(
-            lang,
-            "{path} ({format}): {kinds}",
-            path=report.path,
-            format=report.format,
-            kinds=report.kinds(),
-        )
-        for problem in report.problems[:20]:
+    with open_deployment(data) as dep:
+        lang = dep.settings.lang
+        with dep.store.session() as session:
+            reports, result = import_indicators(
+                session, dep.system("cli"), files, fmt=fmt, source=source, quarantine=dep.quarantine
+            )
+        for report in reports:
             _say(
                 lang,
-                "  quarantined {where}: {reason}",
-                where=problem.location,
-                reason=problem.reason,
+                "{path} ({format}): {kinds}",
+                path=report.path,
+                format=report.format,
+                kinds=report.kinds(),
             )
-        if len(report.problems) > 20:
-            _say(lang, "  … and {count} more in the quarantine", count=len(report.problems) - 20)
-        if report.skipped:
-            _say(lang, "  left out: {reasons}", reasons=dict(report.skipped))
-    _say(
-        lang,
-        "indicators: {new} new, {updated} updated, {unchanged} unchanged",
-        new=result.created,
-        updated=result.updated,
-        unchanged=result.unchanged,
-    )
+            for problem in report.problems[:20]:
+                _say(
+                    lang,
+                    "  quarantined {where}: {reason}",
+                    where=problem.location,
+                    reason=problem.reason,
+                )
+            if len(report.problems) > 20:
+                _say(
+                    lang, "  … and {count} more in the quarantine", count=len(report.problems) - 20
+                )
+            if report.skipped:
+                _say(lang, "  left out: {reasons}", reasons=dict(report.skipped))
+        _say(
+            lang,
+            "indicators: {new} new, {updated} updated, {unchanged} unchanged",
+            new=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
 
 
 @ioc_app.command("list")
@@ -242,34 +244,34 @@ def ioc_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List stored indicators."""
-    dep = open_deployment(data)
-    lang = dep.settings.lang
-    with dep.store.reader() as session:
-        rows = list_indicators(
-            session,
-            dep.system("cli"),
-            kind=kind,
-            source=source,
-            active_at=dep.now() if active else None,
-            limit=limit,
-        )
-        dicts = [indicator_dict(r) for r in rows]
-    if as_json:
-        print_json_lines(dicts)
-        return
-    headers = ("kind", "value", "source", "confidence", "valid until", "description")
-    table = Table(*(_(h, lang) for h in headers))
-    for d in dicts:
-        table.add_row(
-            d["kind"],
-            escape(d["value"][:60]),
-            escape(d["source"][:30]),
-            str(d["confidence"]),
-            d["valid_until"] or "",
-            escape(d["description"][:40]),
-        )
-    console.print(table)
-    _say(lang, "{count} indicators", count=len(dicts))
+    with open_deployment(data) as dep:
+        lang = dep.settings.lang
+        with dep.store.reader() as session:
+            rows = list_indicators(
+                session,
+                dep.system("cli"),
+                kind=kind,
+                source=source,
+                active_at=dep.now() if active else None,
+                limit=limit,
+            )
+            dicts = [indicator_dict(r) for r in rows]
+        if as_json:
+            print_json_lines(dicts)
+            return
+        headers = ("kind", "value", "source", "confidence", "valid until", "description")
+        table = Table(*(_(h, lang) for h in headers))
+        for d in dicts:
+            table.add_row(
+                d["kind"],
+                escape(d["value"][:60]),
+                escape(d["source"][:30]),
+                str(d["confidence"]),
+                d["valid_until"] or "",
+                escape(d["description"][:40]),
+            )
+        console.print(table)
+        _say(lang, "{count} indicators", count=len(dicts))
 
 
 @ioc_app.command("match")
@@ -285,38 +287,38 @@ def ioc_match(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Which indicators valid now cover VALUE (a.evil.com is covered by evil.com)."""
-    dep = open_deployment(data)
-    lang = dep.settings.lang
-    with dep.store.reader() as session:
-        matcher = load_matcher(session, active_at=dep.now())
-    found = matcher.match(value, family, at=dep.now())
-    if as_json:
-        print_json_lines(
-            [
-                {
-                    "kind": i.kind.value,
-                    "value": i.value,
-                    "source": i.source,
-                    "confidence": i.confidence,
-                    "description": i.description,
-                }
-                for i in found
-            ]
-        )
-    else:
-        for i in found:
-            _say(
-                lang,
-                "{kind} {value} [{source}, confidence {confidence}] {description}",
-                kind=i.kind.value,
-                value=i.value,
-                source=i.source,
-                confidence=i.confidence,
-                description=i.description,
+    with open_deployment(data) as dep:
+        lang = dep.settings.lang
+        with dep.store.reader() as session:
+            matcher = load_matcher(session, active_at=dep.now())
+        found = matcher.match(value, family, at=dep.now())
+        if as_json:
+            print_json_lines(
+                [
+                    {
+                        "kind": i.kind.value,
+                        "value": i.value,
+                        "source": i.source,
+                        "confidence": i.confidence,
+                        "description": i.description,
+                    }
+                    for i in found
+                ]
             )
-        _say(lang, "{count} matching indicators", count=len(found))
-    if found:
-        raise typer.Exit(EXIT_FOUND)
+        else:
+            for i in found:
+                _say(
+                    lang,
+                    "{kind} {value} [{source}, confidence {confidence}] {description}",
+                    kind=i.kind.value,
+                    value=i.value,
+                    source=i.source,
+                    confidence=i.confidence,
+                    description=i.description,
+                )
+            _say(lang, "{count} matching indicators", count=len(found))
+        if found:
+            raise typer.Exit(EXIT_FOUND)
 
 
 #: Kept next to the commands so that the catalog check sees every message they print.

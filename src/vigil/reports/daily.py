@@ -15,7 +15,7 @@ from vigil.cases.queue import AlertFilter, alert_counts, alert_queue
 from vigil.cases.scope import visible_units
 from vigil.cases.service import list_cases
 from vigil.core.access import Actor, Permission
-from vigil.core.clock import to_local
+from vigil.core.clock import local_day_bounds, to_local
 from vigil.core.i18n import _
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
@@ -24,7 +24,6 @@ from vigil.reports.figures import (
     UnitLoad,
     alerts_per_day,
     findings_first_seen,
-    local_day_bounds,
     open_alerts_by_unit,
     open_findings_by_capability,
 )

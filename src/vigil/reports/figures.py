@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
@@ -17,17 +17,11 @@ from sqlalchemy.orm import Session
 from vigil.cases.scope import visible_units
 from vigil.core.access import Actor, Permission
 from vigil.core.calendar import ElectionCalendar
-from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
+from vigil.core.clock import local_day_bounds, to_local
 from vigil.core.severity import Severity
 from vigil.store.models import FindingRow
 
 SeverityCounts = dict[Severity, int]
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day, as naive UTC."""
-    start = to_utc(datetime.combine(day, time(0), tzinfo=PROVINCE_TZ))
-    return start, start + timedelta(days=1)
 
 
 def alerts_per_day(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +11,7 @@ import typer
 
 from vigil.clikit import DEFAULT_DATA, DataDir, handle_errors, open_deployment
 from vigil.core.access import Actor
-from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
-from vigil.core.errors import ValidationError
+from vigil.core.clock import local_day, parse_local_day, parse_optional_time
 from vigil.deployment import Deployment
 from vigil.plugins import hookimpl
 
@@ -46,24 +45,9 @@ def vigil_routers() -> Iterable[Any]:
     return [router]
 
 
-def parse_when(text: str | None) -> datetime | None:
-    """'2026-03-14 07:00' in the province's time, or an ISO time with an offset; naive UTC out."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as e:
-        raise ValidationError(f"not a date and time: {text!r} (use 2026-03-14 07:00)") from e
-    return to_utc(value if value.tzinfo else value.replace(tzinfo=PROVINCE_TZ))
-
-
-def parse_day(text: str | None, dep: Deployment) -> date:
-    if text is None:
-        return to_local(dep.now()).date()
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as e:
-        raise ValidationError(f"not a date: {text!r} (use 2026-03-14)") from e
+def report_day(dep: Deployment, text: str | None) -> date:
+    """The day a person asked for, or the deployment's today."""
+    return parse_local_day(text, "--date") if text else local_day(dep.now())
 
 
 def _actor(dep: Deployment, username: str | None) -> Actor:
@@ -99,15 +83,14 @@ def handover(
     from vigil.reports.archive import publish
     from vigil.reports.handover import handover_report, shift_period
 
-    dep = open_deployment(data)
-    try:
+    with open_deployment(data) as dep:
         actor = _actor(dep, as_user)
-        period = shift_period(dep, actor, parse_when(start), parse_when(end))
+        period = shift_period(
+            dep, actor, parse_optional_time(start, "--start"), parse_optional_time(end, "--end")
+        )
         report = handover_report(dep, actor, *period, lang or dep.settings.lang)
         for path in publish(dep, actor, report, pdf=pdf, out=out):
             typer.echo(path)
-    finally:
-        dep.close()
 
 
 @report_app.command("daily")
@@ -126,11 +109,8 @@ def daily(
     from vigil.reports.archive import publish
     from vigil.reports.daily import daily_report
 
-    dep = open_deployment(data)
-    try:
+    with open_deployment(data) as dep:
         actor = _actor(dep, as_user)
-        report = daily_report(dep, actor, parse_day(day, dep), lang or dep.settings.lang)
+        report = daily_report(dep, actor, report_day(dep, day), lang or dep.settings.lang)
         for path in publish(dep, actor, report, pdf=pdf, out=out):
             typer.echo(path)
-    finally:
-        dep.close()

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from vigil.core.access import Actor
-from vigil.core.errors import ValidationError
+from vigil.core.clock import parse_local_time
 from vigil.deployment import Deployment
 from vigil.reports.archive import publish
-from vigil.reports.plugin import parse_day, parse_when
+from vigil.reports.plugin import report_day
 from vigil.reports.render import Report
 from vigil.web.deps import DeploymentDep, Viewer
 
@@ -53,9 +53,7 @@ def download_handover(
     """The handover report of [start, end) (local time) as the user sees it: their units only."""
     from vigil.reports.handover import handover_report
 
-    lo, hi = parse_when(start), parse_when(end)
-    if lo is None or hi is None:  # parse_when gives None only for no text at all
-        raise ValidationError("the handover report needs a start and an end")
+    lo, hi = parse_local_time(start, "start"), parse_local_time(end, "end")
     report = handover_report(dep, user.actor, lo, hi, lang or user.lang)
     return _download(dep, user.actor, report, fmt)
 
@@ -71,5 +69,5 @@ def download_daily(
     """The daily situation report of a local day (default today) as the user sees it."""
     from vigil.reports.daily import daily_report
 
-    report = daily_report(dep, user.actor, parse_day(day or None, dep), lang or user.lang)
+    report = daily_report(dep, user.actor, report_day(dep, day), lang or user.lang)
     return _download(dep, user.actor, report, fmt)

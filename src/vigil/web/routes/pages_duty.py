@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -13,8 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.cases.duty import add_shift, coverage_gaps, roster
 from vigil.cases.models import ShiftRole
 from vigil.core.access import Permission
-from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
-from vigil.core.errors import ValidationError
+from vigil.core.clock import local_day_bounds, parse_local_time, to_local
 from vigil.core.i18n import _
 from vigil.web import session as web_session
 from vigil.web.charts import coverage_svg
@@ -23,17 +22,6 @@ from vigil.web.templating import markup, render
 from vigil.web.unit_tree import walk
 
 router = APIRouter(include_in_schema=False)
-
-
-def parse_local(value: str, field: str) -> datetime:
-    """A datetime-local form value, read in the province's zone, returned as naive UTC."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as e:
-        raise ValidationError(f"{field}: not a date and time: {value!r}") from e
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=PROVINCE_TZ)
-    return to_utc(parsed)
 
 
 @router.get("/duty", response_class=HTMLResponse)
@@ -51,7 +39,7 @@ def duty_page(
     day_starts = [
         (
             today + timedelta(days=i),
-            to_utc(datetime.combine(today + timedelta(days=i), time(0), PROVINCE_TZ)),
+            local_day_bounds(today + timedelta(days=i))[0],
         )
         for i in range(days + 1)
     ]
@@ -93,7 +81,7 @@ def shift_submit(
     ends: Annotated[str, Form(max_length=32)],
     role_on_shift: Annotated[str, Form(max_length=16)] = "officer",
 ) -> Response:
-    lo, hi = parse_local(starts, "starts"), parse_local(ends, "ends")
+    lo, hi = parse_local_time(starts, "starts"), parse_local_time(ends, "ends")
     with dep.store.session() as session:
         add_shift(session, user.actor, unit, username.strip(), lo, hi, role_on_shift)
     web_session.flash(request, "ok", _("Shift added for %(name)s.", user.lang) % {"name": username})

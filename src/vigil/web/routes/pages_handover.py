@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 
 from vigil.cases.handover import MAX_NOTE, add_handover_note, build_handover
 from vigil.core.access import Permission
-from vigil.core.clock import to_local
+from vigil.core.clock import parse_optional_time, to_local
 from vigil.core.errors import ValidationError
 from vigil.core.i18n import _
 from vigil.store.models import User
 from vigil.web import session as web_session
 from vigil.web.deps import DeploymentDep, DutyManager, Viewer
 from vigil.web.routes.pages_auth import safe_next
-from vigil.web.routes.pages_duty import parse_local
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,8 +54,8 @@ def handover_page(
     from vigil.reports.handover import MAX_PERIOD, shift_period
 
     actor = user.actor
-    lo = parse_local(start, "start") if start else None
-    hi = parse_local(end, "end") if end else None
+    lo = parse_optional_time(start, "start")
+    hi = parse_optional_time(end, "end")
     period_start, period_end = shift_period(dep, actor, lo, hi)
     if period_end - period_start > MAX_PERIOD:
         raise ValidationError(f"a handover covers at most {MAX_PERIOD.days} days")
