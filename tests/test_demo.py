@@ -491,11 +491,11 @@ def test_contributors_run_in_order_and_a_failure_does_not_stop_the_rest(
     manager = pluggy.PluginManager("vigil")
     manager.add_hookspecs(VigilSpec)
     calls: list[str] = []
-    manager.register(_Late(calls, "cases", 90), name="vigil.cases")
-    manager.register(_Late(calls, "monitor", None), name="vigil.monitor")  # default 50
-    manager.register(_Late(calls, "broken", 20, fail=True), name="vigil.broken")
-    manager.register(_Late(calls, "infowatch", 10), name="vigil.infowatch")
-    manager.register(_Late(calls, "demo", 1), name="vigil.demo")  # the demo room itself is skipped
+    manager.register(_Late(calls, "cases", 90), name="cases")
+    manager.register(_Late(calls, "monitor", None), name="monitor")  # default 50
+    manager.register(_Late(calls, "broken", 20, fail=True), name="broken")
+    manager.register(_Late(calls, "infowatch", 10), name="infowatch")
+    manager.register(_Late(calls, "demo", 1), name="demo")  # the demo room itself is skipped
     ctx = DemoContext(deployment=deployment, seed=1, persons=100)
     progress: list[tuple[str, int, int]] = []
     runs = run_contributors(ctx, lambda *a: progress.append(a), manager)

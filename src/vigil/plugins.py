@@ -1,20 +1,23 @@
 """Extension points. Each room of vigil registers through the same hooks as a third-party plugin.
 
-A room takes part by having a `plugin.py` module with hook implementations (found automatically);
-outside packages use the `vigil` entry-point group. No central list is edited to add one.
+A room (built in or not) is a module of hook implementations named under the `vigil` entry-point
+group of its distribution's metadata (`[project.entry-points.vigil]` in pyproject.toml); that is
+the one way in. Its tables, migrations, translations and templates are found through its hooks,
+never by looking through folders. No central list is edited to add one.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from vigil.core.errors import ConfigError
 from vigil.core.finding import Finding
 
 if TYPE_CHECKING:
@@ -23,6 +26,11 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from vigil.deployment import Deployment
+
+#: The entry-point group every room is registered in, the built-in ones included.
+GROUP = "vigil"
+#: The distribution that ships the built-in rooms.
+BUILTIN_DISTRIBUTION = "vigil-election"
 
 hookspec = pluggy.HookspecMarker("vigil")
 hookimpl = pluggy.HookimplMarker("vigil")
@@ -168,28 +176,131 @@ class VigilSpec:
         raise NotImplementedError
 
 
-def _discover(pm: pluggy.PluginManager) -> None:
-    from vigil.store.schema import _PACKAGE_DIR, capability_packages
+class PluginError(ConfigError):
+    """A plugin could not be registered: its entry point does not load, or clashes with another."""
 
-    for room in capability_packages():
-        if (_PACKAGE_DIR / room / "plugin.py").exists():
-            pm.register(importlib.import_module(f"vigil.{room}.plugin"), name=f"vigil.{room}")
-    pm.load_setuptools_entrypoints("vigil")
+    code = "plugin"
+
+
+@dataclass(frozen=True)
+class PluginOrigin:
+    """Where a registered plugin comes from: its entry point and the distribution declaring it."""
+
+    name: str
+    module: str
+    distribution: str
+
+    @property
+    def builtin(self) -> bool:
+        return self.distribution == BUILTIN_DISTRIBUTION
+
+    def describe(self) -> str:
+        return f"entry point `{self.name} = {self.module}` (group {GROUP!r}) of {self.distribution}"
+
+
+class VigilPluginManager(pluggy.PluginManager):
+    """pluggy's manager with the `VigilSpec` hooks and the origin of every plugin it registered."""
+
+    def __init__(self) -> None:
+        super().__init__(GROUP)
+        self.add_hookspecs(VigilSpec)
+        self.origins: dict[str, PluginOrigin] = {}
+
+
+def _origin(ep: EntryPoint) -> PluginOrigin:
+    dist = getattr(ep, "dist", None)
+    return PluginOrigin(ep.name, ep.value, dist.name if dist is not None else "(unknown)")
+
+
+def _entry_points() -> list[tuple[EntryPoint, PluginOrigin]]:
+    """Every `vigil` entry point, built-in rooms first, each set by name: the metadata lists
+    them in no guaranteed order, and the hooks are called in the order of registration."""
+    found = [(ep, _origin(ep)) for ep in entry_points(group=GROUP)]
+    return sorted(found, key=lambda e: (not e[1].builtin, e[1].distribution, e[1].name))
+
+
+def _load(ep: EntryPoint, origin: PluginOrigin) -> object:
+    try:
+        return ep.load()
+    except Exception as e:  # loading runs the plugin's own code: whatever it raises is reported
+        raise PluginError(
+            f"the plugin {origin.name!r} could not be loaded from its {origin.describe()}: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+
+
+def _register(pm: VigilPluginManager, plugin: object, origin: PluginOrigin) -> None:
+    if pm.is_registered(plugin):  # a second entry point naming the same module: hooks once
+        return
+    if origin.name in pm.origins:
+        raise PluginError(
+            f"two plugins are named {origin.name!r}: the {pm.origins[origin.name].describe()} "
+            f"and the {origin.describe()}; rename one of the entry points"
+        )
+    try:
+        pm.register(plugin, name=origin.name)
+    except pluggy.PluginValidationError as e:
+        raise PluginError(f"the plugin {origin.name!r} ({origin.describe()}): {e}") from e
+    pm.origins[origin.name] = origin
+
+
+def load_plugins() -> VigilPluginManager:
+    """A new manager with every plugin of the `vigil` entry points registered; a plugin that
+    cannot be loaded or registered is a `PluginError` saying which and why."""
+    pm = VigilPluginManager()
+    found = _entry_points()
+    if not any(origin.builtin for _ep, origin in found):
+        raise PluginError(
+            f"no built-in room is registered: {BUILTIN_DISTRIBUTION} is not installed, or was "
+            f"installed before its {GROUP!r} entry points were declared; run `pip install -e .` "
+            "(or `make install`) again"
+        )
+    for ep, origin in found:
+        _register(pm, _load(ep, origin), origin)
+    try:
+        pm.check_pending()  # a hook name no specification knows: a typo, said now
+    except pluggy.PluginValidationError as e:
+        raise PluginError(f"a plugin implements a hook Vigil does not have: {e}") from e
+    return pm
 
 
 @cache
-def plugin_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager("vigil")
-    pm.add_hookspecs(VigilSpec)
-    _discover(pm)
-    return pm
+def plugin_manager() -> VigilPluginManager:
+    """The plugins of this process, loaded once (`load_plugins`)."""
+    return load_plugins()
 
 
 def capabilities() -> list[str]:
     """Names of the rooms that run detectors."""
-    pm = plugin_manager()
-    return sorted(
-        name.removeprefix("vigil.")
-        for name, plugin in pm.list_name_plugin()
-        if hasattr(plugin, "vigil_detect")
-    )
+    return sorted(impl.plugin_name for impl in plugin_manager().hook.vigil_detect.get_hookimpls())
+
+
+def contributions(hook: str) -> list[tuple[str, Any]]:
+    """What each plugin's implementation of an argument-free `hook` returns, in the order the
+    plugins were registered (pluggy itself calls them last-registered first)."""
+    caller = getattr(plugin_manager().hook, hook)
+    return [(impl.plugin_name, impl.function()) for impl in caller.get_hookimpls()]
+
+
+def _gathered(hook: str) -> list[Any]:
+    return [item for _name, items in contributions(hook) if items for item in items]
+
+
+def model_modules() -> list[str]:
+    """Every registered room's model modules (`vigil_models`)."""
+    return [str(m) for m in _gathered("vigil_models")]
+
+
+def migration_folders() -> list[Path]:
+    """Every registered room's migration folders (`vigil_migrations`)."""
+    return [Path(p) for p in _gathered("vigil_migrations")]
+
+
+def locale_folders() -> list[Path]:
+    """Every registered room's catalog folders (`vigil_locales`)."""
+    return [Path(p) for p in _gathered("vigil_locales")]
+
+
+def template_folders() -> list[Path]:
+    """Every registered room's template folders (`vigil_templates`)."""
+    return [Path(p) for p in _gathered("vigil_templates")]

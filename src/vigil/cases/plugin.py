@@ -1,13 +1,33 @@
-"""The duty room's hooks: its detectors, its commands, its part of the demo."""
+"""The duty room's hooks: its tables, migrations and catalog, its detectors, its commands, its part
+of the demo."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+
+import typer
 
 from vigil.core.finding import Finding
 from vigil.deployment import Deployment
 from vigil.plugins import DemoContext, hookimpl
+
+_ROOM = Path(__file__).parent
+
+
+@hookimpl
+def vigil_models() -> Iterable[str]:
+    return ["vigil.cases.models"]
+
+
+@hookimpl
+def vigil_migrations() -> Iterable[Path]:
+    return [_ROOM / "migrations"]
+
+
+@hookimpl
+def vigil_locales() -> Iterable[Path]:
+    return [_ROOM / "locales"]
 
 
 @hookimpl
@@ -22,7 +42,7 @@ def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
 
 
 @hookimpl
-def vigil_cli(app: Any) -> None:
+def vigil_cli(app: typer.Typer) -> None:
     from vigil.cases.cli import mount
 
     mount(app)

@@ -1,4 +1,4 @@
-"""Vietnamese and English: gettext catalogs, one per room (`vigil/<room>/locales/<lang>.po`).
+"""Vietnamese and English: gettext catalogs, the frame's and one per registered room.
 
 English is the source language (msgids); Vietnamese is the default of the demo. Catalogs are
 compiled in memory at first use, so no build step is needed.
@@ -15,19 +15,26 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-import vigil
+from vigil.plugins import locale_folders
 
 LANGUAGES = ("vi", "en")
-_ROOT = Path(vigil.__file__).parent
+_PACKAGE = Path(__file__).resolve().parents[1]
+#: The frame's own catalogs, named rather than found: the shared vocabulary (core) and the web
+#: frame's pages (web). Every room's come through its `vigil_locales` hook.
+FRAME_LOCALES = (_PACKAGE / "core" / "locales", _PACKAGE / "web" / "locales")
 
 
 def catalog_files(lang: str) -> list[Path]:
-    return sorted(_ROOT.glob(f"*/locales/{lang}.po"))
+    """The `<lang>.po` of the frame, then of each registered room in registration order (where
+    two give the same message, the later one's translation is used)."""
+    folders = [*FRAME_LOCALES, *locale_folders()]
+    return [path for folder in folders if (path := folder / f"{lang}.po").is_file()]
 
 
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
-    """Every room's catalog for `lang`, merged; unknown languages fall back to English."""
+    """The frame's and every registered room's catalog for `lang`, merged; unknown languages
+    fall back to English."""
     if lang not in LANGUAGES or lang == "en":
         return gettext.NullTranslations()
     merged: Translations | None = None

@@ -35,7 +35,7 @@ GROUND_TRUTH_FILE = Path("demo") / "ground_truth.json"
 DEFAULT_PERSONS = 20_000
 DEFAULT_SEED = 2027
 DEFAULT_ORDER = 50
-_OWN_PLUGIN = "vigil.demo"
+_OWN_PLUGIN = "demo"
 
 #: What a data directory holds that tells it is Vigil's (see `vigil init`).
 _MARKERS = ("vigil.toml", "secret.key", "vigil.db")
@@ -133,7 +133,7 @@ def run_contributors(
     impls.sort(key=lambda i: (demo_order(i.plugin), i.plugin_name))
     runs = []
     for done, impl in enumerate(impls, start=1):
-        run = ContributorRun(impl.plugin_name.removeprefix("vigil."), demo_order(impl.plugin))
+        run = ContributorRun(impl.plugin_name, demo_order(impl.plugin))
         before = len(ctx.truth)
         started = perf_counter()
         try:

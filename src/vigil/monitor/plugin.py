@@ -1,4 +1,5 @@
-"""The monitor room's hooks: its commands, and its detectors for `vigil detect`.
+"""The monitor room's hooks: its tables, migrations, catalog and templates, its commands, its
+pages, and its detectors for `vigil detect`.
 
 Each part of the room adds itself here: Sigma and log ingest (`vigil monitor`, `vigil rules`);
 YARA and indicators of compromise mount their own commands next to them.
@@ -8,17 +9,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vigil.core.finding import Finding
 from vigil.plugins import DemoContext, NavItem, hookimpl
 
 if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
     from vigil.deployment import Deployment
+
+_ROOM = Path(__file__).parent
 
 
 @hookimpl
-def vigil_cli(app: Any) -> None:
+def vigil_models() -> Iterable[str]:
+    return ["vigil.monitor.models"]
+
+
+@hookimpl
+def vigil_migrations() -> Iterable[Path]:
+    return [_ROOM / "migrations"]
+
+
+@hookimpl
+def vigil_locales() -> Iterable[Path]:
+    return [_ROOM / "locales"]
+
+
+@hookimpl
+def vigil_templates() -> Iterable[Path]:
+    return [_ROOM / "templates"]
+
+
+@hookimpl
+def vigil_cli(app: typer.Typer) -> None:
     from vigil.monitor import cli as monitor_cli
     from vigil.monitor import yara_cli
 
@@ -52,7 +78,7 @@ def vigil_demo_order() -> int:
 
 
 @hookimpl
-def vigil_routers() -> Iterable[Any]:
+def vigil_routers() -> Iterable[APIRouter]:
     """Event search, detections, coverage and sensor pages (monitor/routes.py)."""
     from vigil.monitor.routes import router
 
@@ -67,8 +93,3 @@ def vigil_nav() -> Iterable[NavItem]:
         NavItem("/monitor/coverage", "Rule coverage"),
         NavItem("/monitor/sensors", "Sensor health"),
     ]
-
-
-@hookimpl
-def vigil_templates() -> Iterable[Path]:
-    return [Path(__file__).parent / "templates"]

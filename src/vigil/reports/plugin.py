@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from vigil.core.access import Actor
 from vigil.core.clock import local_day, parse_local_day, parse_optional_time
 from vigil.deployment import Deployment
 from vigil.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 report_app = typer.Typer(
     help="Reports: shift handover, daily situation (PDF or HTML).", no_args_is_help=True
@@ -33,12 +36,17 @@ AsUser = Annotated[
 
 
 @hookimpl
-def vigil_cli(app: Any) -> None:
+def vigil_cli(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
 
 @hookimpl
-def vigil_routers() -> Iterable[Any]:
+def vigil_locales() -> Iterable[Path]:
+    return [Path(__file__).parent / "locales"]
+
+
+@hookimpl
+def vigil_routers() -> Iterable[APIRouter]:
     """The report downloads behind the handover page and the dashboard (reports/routes.py)."""
     from vigil.reports.routes import router
 

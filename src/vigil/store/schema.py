@@ -1,10 +1,10 @@
-"""Finds every capability's tables and migrations, and brings a database up to date."""
+"""The database's tables and migrations: the platform's own and each registered room's, brought
+up to date together."""
 
 from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 from pathlib import Path
 
 from alembic import command
@@ -13,43 +13,44 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
-import vigil
+from vigil.plugins import migration_folders, model_modules
 from vigil.store.base import Base
 from vigil.store.db import Store
 
-_PACKAGE_DIR = Path(vigil.__file__).parent
-
-
-def capability_packages() -> list[str]:
-    """Top-level rooms of vigil (core, store, cases, monitor...), in name order."""
-    return sorted(m.name for m in pkgutil.iter_modules(vigil.__path__) if m.ispkg)
+_MIGRATIONS = Path(__file__).parent / "migrations"
+#: What is not a room's: the platform's own tables (units, users, findings, audit, indicators)
+#: and the revisions creating them. Named here, not found; every room's come through its plugin.
+PLATFORM_MODELS = ("vigil.store.models",)
+PLATFORM_MIGRATIONS = _MIGRATIONS / "versions"
 
 
 def load_models() -> MetaData:
-    """Import every `vigil.<room>.models` so that Base.metadata holds all tables."""
-    for name in capability_packages():
-        if (_PACKAGE_DIR / name / "models.py").exists():
-            importlib.import_module(f"vigil.{name}.models")
+    """Import the platform's model modules and every registered room's (`vigil_models`), so
+    that Base.metadata holds all tables (Alembic's autogenerate compares against it)."""
+    for module in (*PLATFORM_MODELS, *model_modules()):
+        importlib.import_module(module)
     return Base.metadata
 
 
 def version_locations() -> list[str]:
-    """The platform's migrations first, then each capability's own `migrations/` folder."""
-    locations = [str(_PACKAGE_DIR / "store" / "migrations" / "versions")]
-    for name in capability_packages():
-        folder = _PACKAGE_DIR / name / "migrations"
-        if name != "store" and folder.is_dir():
-            locations.append(str(folder))
-    return locations
+    """The platform's migrations first, then each registered room's (`vigil_migrations`)."""
+    return [str(PLATFORM_MIGRATIONS), *(str(folder) for folder in migration_folders())]
 
 
-def alembic_config(store: Store) -> Config:
+def alembic_config(store: Store | None = None) -> Config:
+    """Alembic's configuration over every revision; without a store, for reading scripts only."""
     config = Config()
-    config.set_main_option("script_location", str(_PACKAGE_DIR / "store" / "migrations"))
+    config.set_main_option("script_location", str(_MIGRATIONS))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(version_locations()))
-    config.set_main_option("sqlalchemy.url", store.url.replace("%", "%%"))
+    if store is not None:
+        config.set_main_option("sqlalchemy.url", store.url.replace("%", "%%"))
     return config
+
+
+def script_directory() -> ScriptDirectory:
+    """Every revision, the platform's and the registered rooms', as Alembic reads them."""
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def migrate(store: Store) -> None:

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from vigil.core.config import Settings
 from vigil.deployment import Deployment
-from vigil.plugins import NavItem, plugin_manager
+from vigil.plugins import NavItem, plugin_manager, template_folders
 from vigil.web.auth import LoginThrottle
 from vigil.web.csrf import csrf_protect
 from vigil.web.errors import install_error_handlers
@@ -87,8 +87,8 @@ def create_app(settings: Settings, deployment: Deployment | None = None) -> Fast
     )
     app.state.deployment = dep
     app.state.login_throttle = LoginThrottle()
-    extra_templates = [Path(p) for p in _flatten(pm.hook.vigil_templates())]
-    app.state.templates = Jinja2Templates(env=build_environment(extra_templates))
+    # The frame's own templates first (build_environment), then each registered room's.
+    app.state.templates = Jinja2Templates(env=build_environment(template_folders()))
     nav: list[NavItem] = list(BUILTIN_NAV)
     known = {item.path for item in nav}
     for item in _flatten(pm.hook.vigil_nav()):
