@@ -104,6 +104,28 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
+@app.command("plugins")
+@handle_errors
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per plugin.")] = False,
+) -> None:
+    """Every registered plugin (the built-in rooms too) and what it registered through each hook:
+    commands, routes, menu entries, dashboard panels, templates, migrations, translations,
+    tables, whether it has detectors and demo data."""
+    from vigil.inventory import inventory
+
+    found = inventory()
+    if as_json:
+        print_json_lines([p.as_dict() for p in found])
+        return
+    for plugin in found:
+        table = Table("through", "registered", title=f"{plugin.name}", title_justify="left")
+        table.caption = f"{plugin.module} ({plugin.distribution})"
+        for hook, value in plugin.summary():
+            table.add_row(hook, value)
+        console.print(table)
+
+
 @user_app.command("add")
 @handle_errors
 def user_add(

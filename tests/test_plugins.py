@@ -1,0 +1,381 @@
+"""One way in: every room, the built-in ones too, registers through the `vigil` entry points, and
+its tables, migrations, catalogs and templates come through its hooks; `vigil plugins` shows it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from importlib.metadata import distribution
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import vigil
+from vigil.cli import build_cli
+from vigil.core.i18n import catalog_files
+from vigil.plugins import (
+    PluginError,
+    load_plugins,
+    locale_folders,
+    migration_folders,
+    model_modules,
+    plugin_manager,
+    template_folders,
+)
+from vigil.store.models import Base
+from vigil.store.schema import load_models, version_locations
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(vigil.__file__).parent
+VIGIL = Path(sys.executable).with_name("vigil")
+
+# --- what `vigil plugins --json` reports for the built-in rooms ---------------------------------
+# Paths are relative to src/. After the cases room takes its pages from web/routes (issue 8 item
+# 2) its entry gains routes, nav and templates; after monitor/ is laid out by stages (item 4) its
+# migration, catalog and template folders move with it. Update these when those land.
+
+EXPECTED: dict[str, dict[str, Any]] = {
+    "cases": {
+        "module": "vigil.cases.plugin",
+        "distribution": "vigil-election",
+        "commands": ["alerts", "cases", "duty", "triage"],
+        "routes": [],
+        "nav": [],
+        "dashboard": [],
+        "templates": [],
+        "migrations": [{"folder": "vigil/cases/migrations", "revisions": ["0001_cases"]}],
+        "translations": [{"language": "vi", "catalog": "vigil/cases/locales/vi.po"}],
+        "models": ["case_events", "case_steps", "cases", "duty_shifts", "handover_notes"],
+        "detectors": True,
+        "demo": True,
+    },
+    "demo": {
+        "module": "vigil.demo.plugin",
+        "distribution": "vigil-election",
+        "commands": ["demo"],
+        "routes": [],
+        "nav": [],
+        "dashboard": [],
+        "templates": [],
+        "migrations": [],
+        "translations": [{"language": "vi", "catalog": "vigil/demo/locales/vi.po"}],
+        "models": [],
+        "detectors": False,
+        "demo": False,
+    },
+    "monitor": {
+        "module": "vigil.monitor.plugin",
+        "distribution": "vigil-election",
+        "commands": ["ioc", "monitor", "rules", "yara"],
+        "routes": [
+            "GET /monitor/events",
+            "GET /monitor/detections",
+            "GET /monitor/detections/{finding_id}",
+            "GET /monitor/coverage",
+            "GET /monitor/sensors",
+        ],
+        "nav": [
+            {"path": "/monitor/events", "label": "Event search", "permission": "view", "order": 50},
+            {
+                "path": "/monitor/detections",
+                "label": "Detections",
+                "permission": "view",
+                "order": 50,
+            },
+            {
+                "path": "/monitor/coverage",
+                "label": "Rule coverage",
+                "permission": "view",
+                "order": 50,
+            },
+            {
+                "path": "/monitor/sensors",
+                "label": "Sensor health",
+                "permission": "view",
+                "order": 50,
+            },
+        ],
+        "dashboard": [],
+        "templates": ["vigil/monitor/templates"],
+        "migrations": [
+            {
+                "folder": "vigil/monitor/migrations",
+                "revisions": ["0001_monitor", "0002_monitor_collected"],
+            }
+        ],
+        "translations": [{"language": "vi", "catalog": "vigil/monitor/locales/vi.po"}],
+        "models": ["monitor_hosts", "monitor_rules", "monitor_rulesets", "monitor_scans"],
+        "detectors": True,
+        "demo": True,
+    },
+    "reports": {
+        "module": "vigil.reports.plugin",
+        "distribution": "vigil-election",
+        "commands": ["report"],
+        "routes": ["POST /reports/handover", "POST /reports/daily"],
+        "nav": [],
+        "dashboard": [],
+        "templates": [],
+        "migrations": [],
+        "translations": [{"language": "vi", "catalog": "vigil/reports/locales/vi.po"}],
+        "models": [],
+        "detectors": False,
+        "demo": False,
+    },
+}
+
+
+def _from_src(path: str) -> str:
+    return Path(path).relative_to(PACKAGE.parent).as_posix()
+
+
+def _relative(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry of `vigil plugins --json` with its folders relative to src/."""
+    out = dict(entry)
+    out["templates"] = [_from_src(t) for t in entry["templates"]]
+    out["migrations"] = [{**m, "folder": _from_src(m["folder"])} for m in entry["migrations"]]
+    out["translations"] = [{**t, "catalog": _from_src(t["catalog"])} for t in entry["translations"]]
+    return out
+
+
+def test_vigil_plugins_lists_what_each_built_in_room_registered() -> None:
+    result = CliRunner().invoke(build_cli(), ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in result.output.splitlines()]
+    assert [e["name"] for e in entries] == ["cases", "demo", "monitor", "reports"]
+    for entry in entries:
+        assert _relative(entry) == {"name": entry["name"], **EXPECTED[entry["name"]]}
+
+
+def test_vigil_plugins_table_names_each_plugin_and_its_origin() -> None:
+    result = CliRunner().invoke(build_cli(), ["plugins"])
+    assert result.exit_code == 0, result.output
+    for name in EXPECTED:
+        assert f"vigil.{name}.plugin (vigil-election)" in result.output
+    cells = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in result.output.splitlines()
+        if line.startswith("│")
+    ]
+    assert ["vigil_cli", "ioc, monitor, rules, yara"] in cells
+    assert ["vigil_routers", "GET /monitor/events"] in cells
+    assert ["vigil_templates", "vigil/monitor/templates"] in cells
+    assert ["vigil_locales", "vigil/reports/locales/vi.po"] in cells
+    assert ["vigil_cli", "report"] in cells
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def test_built_in_rooms_are_the_entry_points_pyproject_declares() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "entry-points"
+    ]["vigil"]
+    installed = {
+        ep.name: ep.value
+        for ep in distribution("vigil-election").entry_points
+        if ep.group == "vigil"
+    }
+    assert installed == declared, "installed metadata is stale: run `make install` again"
+    # Every room folder with a plugin.py has its line, and no line names a missing module.
+    rooms = {p.parent.name for p in PACKAGE.glob("*/plugin.py")}
+    assert declared == {room: f"vigil.{room}.plugin" for room in sorted(rooms)}
+
+
+def test_built_in_rooms_register_once_in_name_order_with_their_origin() -> None:
+    pm = plugin_manager()
+    assert [name for name, _plugin in pm.list_name_plugin()] == [
+        "cases",
+        "demo",
+        "monitor",
+        "reports",
+    ]
+    for name, origin in pm.origins.items():
+        assert (origin.name, origin.module, origin.distribution) == (
+            name,
+            f"vigil.{name}.plugin",
+            "vigil-election",
+        )
+        assert pm.get_plugin(name) is sys.modules[f"vigil.{name}.plugin"]
+
+
+def test_rooms_resources_come_through_their_hooks() -> None:
+    assert model_modules() == ["vigil.cases.models", "vigil.monitor.models"]
+    assert migration_folders() == [PACKAGE / "cases/migrations", PACKAGE / "monitor/migrations"]
+    assert locale_folders() == [
+        PACKAGE / "cases/locales",
+        PACKAGE / "demo/locales",
+        PACKAGE / "monitor/locales",
+        PACKAGE / "reports/locales",
+    ]
+    assert template_folders() == [PACKAGE / "monitor/templates"]
+    # The platform's own parts first, named by the platform; then the rooms'.
+    assert version_locations() == [
+        str(PACKAGE / "store/migrations/versions"),
+        str(PACKAGE / "cases/migrations"),
+        str(PACKAGE / "monitor/migrations"),
+    ]
+    assert [_from_src(str(p)) for p in catalog_files("vi")] == [
+        "vigil/core/locales/vi.po",
+        "vigil/web/locales/vi.po",
+        "vigil/cases/locales/vi.po",
+        "vigil/demo/locales/vi.po",
+        "vigil/monitor/locales/vi.po",
+        "vigil/reports/locales/vi.po",
+    ]
+    platform = {"units", "users", "findings", "finding_occurrences", "audit_log", "indicators"}
+    rooms = {t for entry in EXPECTED.values() for t in entry["models"]}
+    assert set(load_models().tables) == platform | rooms
+    assert load_models() is Base.metadata
+
+
+# --- plugins that cannot join, said plainly -------------------------------------------------
+
+
+class FakeDistributions:
+    """Installed distributions written by hand into a folder on sys.path: a dist-info with the
+    entry points, and the modules they name."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.modules: list[str] = []
+
+    def add(self, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
+        info = self.root / f"{name.replace('-', '_')}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n", encoding="utf-8"
+        )
+        lines = "".join(f"{key} = {value}\n" for key, value in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[vigil]\n{lines}", encoding="utf-8")
+        for module, source in modules.items():
+            (self.root / f"{module}.py").write_text(source, encoding="utf-8")
+            self.modules.append(module)
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDistributions]:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    dists = FakeDistributions(tmp_path)
+    yield dists
+    for module in dists.modules:
+        sys.modules.pop(module, None)
+
+
+HOOKS = "from vigil.plugins import NavItem, hookimpl\n\n"
+
+
+def test_an_entry_point_that_does_not_load_is_named_with_its_package(
+    fake: FakeDistributions,
+) -> None:
+    fake.add("vigil-broken-room", {"broken": "vigil_test_absent.plugin"}, {})
+    with pytest.raises(PluginError) as caught:
+        load_plugins()
+    assert str(caught.value) == (
+        "the plugin 'broken' could not be loaded from its entry point "
+        "`broken = vigil_test_absent.plugin` (group 'vigil') of vigil-broken-room: "
+        "ModuleNotFoundError: No module named 'vigil_test_absent'"
+    )
+
+
+def test_a_plugin_failing_on_import_says_what_it_raised(fake: FakeDistributions) -> None:
+    fake.add(
+        "vigil-raising-room",
+        {"raising": "vigil_test_raising"},
+        {"vigil_test_raising": "raise RuntimeError('licence file missing')\n"},
+    )
+    with pytest.raises(PluginError) as caught:
+        load_plugins()
+    assert str(caught.value).endswith("RuntimeError: licence file missing")
+    assert "`raising = vigil_test_raising` (group 'vigil') of vigil-raising-room" in str(
+        caught.value
+    )
+
+
+def test_the_cli_reports_a_broken_plugin_in_one_line_without_a_traceback(
+    fake: FakeDistributions,
+) -> None:
+    fake.add("vigil-broken-room", {"broken": "vigil_test_absent.plugin"}, {})
+    env = {**os.environ, "PYTHONPATH": str(fake.root)}
+    done = subprocess.run(
+        [str(VIGIL), "--help"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert " ".join(done.stderr.split()) == (
+        "error: the plugin 'broken' could not be loaded from its entry point "
+        "`broken = vigil_test_absent.plugin` (group 'vigil') of vigil-broken-room: "
+        "ModuleNotFoundError: No module named 'vigil_test_absent'"
+    )
+
+
+def test_outside_plugins_follow_the_built_in_rooms_in_name_order(
+    fake: FakeDistributions,
+) -> None:
+    fake.add(
+        "vigil-two-rooms",
+        {"zeta": "vigil_test_zeta", "alpha": "vigil_test_alpha"},
+        {"vigil_test_zeta": HOOKS, "vigil_test_alpha": HOOKS},
+    )
+    pm = load_plugins()
+    assert list(pm.origins) == ["cases", "demo", "monitor", "reports", "alpha", "zeta"]
+    assert pm.origins["alpha"].distribution == "vigil-two-rooms"
+    assert not pm.origins["alpha"].builtin
+
+
+def test_two_entry_points_naming_one_module_register_it_once(fake: FakeDistributions) -> None:
+    room = HOOKS + "@hookimpl\ndef vigil_nav():\n    return [NavItem('/twin', 'Twin')]\n"
+    fake.add(
+        "vigil-twin-room",
+        {"twin": "vigil_test_twin", "twin_again": "vigil_test_twin"},
+        {"vigil_test_twin": room},
+    )
+    pm = load_plugins()
+    assert "twin" in pm.origins and "twin_again" not in pm.origins
+    navs = [impl.plugin_name for impl in pm.hook.vigil_nav.get_hookimpls()]
+    assert navs == ["monitor", "twin"]
+
+
+def test_a_plugin_taking_a_built_in_room_name_is_refused(fake: FakeDistributions) -> None:
+    fake.add("vigil-clash", {"cases": "vigil_test_clash"}, {"vigil_test_clash": HOOKS})
+    with pytest.raises(PluginError) as caught:
+        load_plugins()
+    assert str(caught.value) == (
+        "two plugins are named 'cases': the entry point `cases = vigil.cases.plugin` (group "
+        "'vigil') of vigil-election and the entry point `cases = vigil_test_clash` (group "
+        "'vigil') of vigil-clash; rename one of the entry points"
+    )
+
+
+def test_a_hook_with_a_misspelt_name_or_argument_is_refused(fake: FakeDistributions) -> None:
+    fake.add(
+        "vigil-typo",
+        {"typo": "vigil_test_typo"},
+        {"vigil_test_typo": HOOKS + "@hookimpl\ndef vigil_navs():\n    return []\n"},
+    )
+    with pytest.raises(PluginError, match="a plugin implements a hook Vigil does not have"):
+        load_plugins()
+
+
+def test_a_hook_with_an_argument_the_spec_does_not_give_is_refused(
+    fake: FakeDistributions,
+) -> None:
+    fake.add(
+        "vigil-wrong-arg",
+        {"wrong": "vigil_test_wrong_arg"},
+        {"vigil_test_wrong_arg": HOOKS + "@hookimpl\ndef vigil_cli(application):\n    pass\n"},
+    )
+    with pytest.raises(PluginError) as caught:
+        load_plugins()
+    message = str(caught.value)
+    assert message.startswith(
+        "the plugin 'wrong' (entry point `wrong = vigil_test_wrong_arg` (group 'vigil') of "
+        "vigil-wrong-arg): "
+    )
+    assert "application" in message
