@@ -1,0 +1,1 @@
+"""A sample Vigil room from outside the vigil package: notes that officers leave."""
