@@ -3,7 +3,8 @@
 A room (built in or not) is a module of hook implementations named under the `vigil` entry-point
 group of its distribution's metadata (`[project.entry-points.vigil]` in pyproject.toml); that is
 the one way in. Its tables, migrations, translations and templates are found through its hooks,
-never by looking through folders. No central list is edited to add one.
+never by looking through folders; nothing in the code lists the rooms. The reference of every
+hook is docs/plugins.md.
 """
 
 from __future__ import annotations
