@@ -19,7 +19,7 @@ from tests.conftest import compiled, shared_data
 from vigil.core.errors import DependencyMissing, LakeError
 from vigil.lake.datasets import Lake
 from vigil.lake.engine import LakeEngine
-from vigil.lake.spark_engine import find_java
+from vigil.lake.spark_engine import SparkEngine, find_java
 from vigil.monitor.events import EventTableBuilder
 from vigil.monitor.sigma.pipeline import LINUX_SYSMON
 from vigil.monitor.sigma.rules import convert_rules, load_rules
@@ -403,6 +403,19 @@ def test_spark_error_names_the_query(spark_engine: LakeEngine) -> None:
     assert message.endswith("in: SELECT no_such_function(:x) AS y")
 
 
+@pytest.mark.spark
+def test_a_second_spark_engine_shares_spark_but_not_views(spark_engine: LakeEngine) -> None:
+    second = SparkEngine()
+    try:
+        spark_engine.register_arrow("whose", pa.table({"who": ["first"]}))
+        second.register_arrow("whose", pa.table({"who": ["second"]}))
+        assert spark_engine.query_rows("SELECT who FROM whose") == [("first",)]
+        assert second.query_rows("SELECT who FROM whose") == [("second",)]
+    finally:
+        second.close()
+    assert spark_engine.query_rows("SELECT who FROM whose") == [("first",)]
+
+
 def test_missing_java_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     with pytest.raises(DependencyMissing) as caught:
@@ -422,8 +435,6 @@ def test_missing_java_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_missing_pyspark_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    from vigil.lake.spark_engine import SparkEngine
-
     monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)
     with pytest.raises(DependencyMissing) as caught:
         SparkEngine()

@@ -138,8 +138,9 @@ class SparkEngine(LakeEngine):
         #: The files each view was last registered over.
         self._registered: dict[str, tuple[str, ...]] = {}
         if active is not None:
-            # Another engine (a test's, a notebook's) started it: share it, leave it running.
-            self.spark, self._owns = active, False
+            # Another engine (a test's, a notebook's) started Spark: share its context, leave
+            # it running, and keep views of our own (a session of our own).
+            self.spark, self._owns = active.newSession(), False
             for key, value in SQL_SETTINGS.items():
                 self.spark.conf.set(key, value)
         else:
