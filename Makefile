@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= vigil-data
 ARGS   ?=
 
-.PHONY: demo test install install-test system-deps lint bench clean
+.PHONY: demo test install install-test system-deps system-deps-test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,22 +15,27 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The tests run the lake on Spark too: pyspark (a 450 MB download) comes with them, not the demo.
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,spark]'
 	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Debian packages the demo and the tests use: fonts with Vietnamese glyphs (PDF reports),
-# poppler-utils (pdftotext in tests), chromium (browser tests), PostgreSQL (store tests).
+# poppler-utils (pdftotext in tests), chromium (browser tests), PostgreSQL (store tests);
+# for the tests only, a Java runtime (the lake's tests on Spark).
 system-deps:
 	@bash scripts/system-deps.sh
+
+system-deps-test:
+	@bash scripts/system-deps.sh --test
 
 demo: system-deps install
 	$(BIN)/vigil demo $(DATA) --force --serve $(ARGS)
 
-test: system-deps install-test
+test: system-deps-test install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: install-test

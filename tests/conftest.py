@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from vigil.core.config import Settings, write_secret
+from vigil.core.errors import DependencyMissing
 from vigil.deployment import Deployment
+from vigil.lake.engine import LakeEngine, open_engine
+from vigil.lake.spark_engine import SHORT_RUN_SETTINGS
 from vigil.monitor.sigma.rules import ConvertedRule
 from vigil.monitor.sigma.runner import CompiledRule
 from vigil.store.units import sync_units
@@ -153,3 +156,26 @@ def any_deployment(tmp_path: Path, store_url: str | None) -> Iterator[Deployment
     dep = _make_deployment(tmp_path, store_url, BEFORE)
     yield dep
     dep.close()
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Iterator[LakeEngine]:
+    """One local Spark for the whole run (it takes seconds to start), or a skip naming what
+    is missing (pyspark: `make install-test`; Java 17+: `make system-deps-test`)."""
+    try:
+        engine = open_engine("spark", settings=SHORT_RUN_SETTINGS)
+    except DependencyMissing as e:
+        pytest.skip(f"the lake's Spark tests need pyspark and Java: {e}")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def lake_engine(request: pytest.FixtureRequest) -> Iterator[LakeEngine]:
+    """The same test on every lake engine: a fresh DuckDB, and the run's Spark."""
+    if request.param == "spark":
+        yield request.getfixturevalue("spark_engine")
+        return
+    engine = open_engine(str(request.param))
+    yield engine
+    engine.close()

@@ -96,8 +96,10 @@ class DependencyMissing(VigilError):
 
     code = "dependency"
 
-    def __init__(self, module: str, extra: str) -> None:
-        super().__init__(f"{module} is not installed; install it with: pip install '{extra}'")
+    def __init__(self, module: str, extra: str = "", *, install: str | None = None) -> None:
+        # A Python package names its pip extra; anything else (Java...) says how to install it.
+        how = install or f"pip install '{extra}'"
+        super().__init__(f"{module} is not installed; install it with: {how}")
 
 
 class CasesError(VigilError):

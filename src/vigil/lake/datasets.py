@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vigil.core.errors import LakeError
+from vigil.lake.dialect import Dialect, dialect_for
 from vigil.lake.engine import LakeEngine, open_engine
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -25,17 +26,30 @@ class Lake:
     batch, and a batch id that exists is never written twice: ingest is idempotent and resumable.
     """
 
-    def __init__(self, root: Path, engine: str = "duckdb", **engine_options: Any) -> None:
+    def __init__(
+        self, root: Path, engine: str | LakeEngine = "duckdb", **engine_options: Any
+    ) -> None:
+        """`engine` names the engine to open when first needed, or is one already open (which
+        the lake then uses and leaves open: its opener closes it)."""
         self.root = root
-        self.engine_name = engine
         self._engine_options = engine_options
         self._engine: LakeEngine | None = None
+        self._owns_engine = isinstance(engine, str)
+        if isinstance(engine, str):
+            self.engine_name = engine
+        else:
+            self.engine_name, self._engine = engine.name, engine
 
     @property
     def engine(self) -> LakeEngine:
         if self._engine is None:
             self._engine = open_engine(self.engine_name, **self._engine_options)
         return self._engine
+
+    @property
+    def dialect(self) -> Dialect:
+        """How the engine spells the SQL that differs, known without starting the engine."""
+        return dialect_for(self.engine_name)
 
     def _dir(self, dataset: str) -> Path:
         if not _NAME.match(dataset):
@@ -97,6 +111,6 @@ class Lake:
         return self.engine.query(sql, params)
 
     def close(self) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self._owns_engine:
             self._engine.close()
             self._engine = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,17 +9,13 @@ import duckdb
 import pyarrow as pa
 
 from vigil.core.errors import LakeError
-from vigil.lake.engine import LakeEngine
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _quote_list(files: list[str]) -> str:
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+from vigil.lake.dialect import DUCKDB
+from vigil.lake.engine import LakeEngine, check_view_name
 
 
 class DuckDBEngine(LakeEngine):
     name = "duckdb"
+    dialect = DUCKDB
     concurrent = True
 
     def __init__(
@@ -41,20 +36,18 @@ class DuckDBEngine(LakeEngine):
         return DuckDBEngine(connection=self.conn.cursor())
 
     def register(self, view: str, files: list[str]) -> None:
-        if not _IDENT.match(view):
-            raise LakeError(f"bad view name {view!r}")
+        check_view_name(view)
         if not files:
             self.conn.execute(f"DROP VIEW IF EXISTS {view}")
             return
+        listed = "[" + ", ".join(self.dialect.literal(f) for f in files) + "]"
         self.conn.execute(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({_quote_list(files)}, "
+            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({listed}, "
             "union_by_name = true, hive_partitioning = false)"
         )
 
     def register_arrow(self, view: str, table: pa.Table) -> None:
-        if not _IDENT.match(view):
-            raise LakeError(f"bad view name {view!r}")
-        self.conn.register(view, table)
+        self.conn.register(check_view_name(view), table)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         try:

@@ -1,18 +1,39 @@
-"""The engine seam: domain code writes SQL once; DuckDB or Spark runs it."""
+"""The engine seam: domain code writes SQL once; DuckDB or Spark runs it.
+
+What the engines spell differently is in each engine's `dialect` (`vigil.lake.dialect`): rooms
+ask it for those pieces and never branch on the engine's name.
+"""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
 
+from vigil.core.errors import LakeError
+from vigil.lake.dialect import Dialect
+
+#: The engines `open_engine` knows, the default first.
+ENGINES = ("duckdb", "spark")
+_VIEW = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_view_name(view: str) -> str:
+    """A view name is a plain identifier: it goes into SQL unquoted."""
+    if not _VIEW.match(view):
+        raise LakeError(f"bad view name {view!r}")
+    return view
+
 
 class LakeEngine(ABC):
     """Runs SQL over datasets registered as views. Parameters are named: `$name` in the SQL."""
 
     name: str
+    #: How this engine spells the SQL that differs between engines.
+    dialect: Dialect
     #: Whether `cursor()` gives connections that can run queries at the same time as this one.
     concurrent: bool = False
 
@@ -42,14 +63,14 @@ class LakeEngine(ABC):
 
 def open_engine(name: str, **options: Any) -> LakeEngine:
     """The engine by name; optional engines are imported only when asked for."""
-    if name == "duckdb":
+    if name == ENGINES[0]:
         from vigil.lake.duckdb_engine import DuckDBEngine
 
         return DuckDBEngine(**options)
-    if name == "spark":
+    if name == ENGINES[1]:
         from vigil.lake.spark_engine import SparkEngine
 
         return SparkEngine(**options)
     from vigil.core.errors import ConfigError
 
-    raise ConfigError(f"unknown lake engine {name!r}: choose duckdb or spark")
+    raise ConfigError(f"unknown lake engine {name!r}: choose {' or '.join(ENGINES)}")

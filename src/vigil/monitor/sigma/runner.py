@@ -45,20 +45,13 @@ from vigil.monitor.sigma.rules import CORRELATION_GROUP
 ROW = "__row"
 GROUP_VIEW = "vigil_sigma_group_arrow"
 GROUP_TABLE = "vigil_sigma_group"
-#: Engines that copy the group into their own storage before the rules read it. DuckDB reads
-#: the Arrow table directly: one scan per group, and copying it cost more than it saved.
-MATERIALIZE = {
-    "spark": "CACHE TABLE {table} AS SELECT * FROM {view}",
-}
 #: One scan of a group: per event, the index of each rule it matched (one row per match).
-#: `{cases}` is one `CASE WHEN (rule) THEN index END` per rule; no lambda, which DuckDB
-#: versions spell differently.
-MATCH_QUERY = {
-    "duckdb": "SELECT row_number, rule_index FROM (SELECT {row} AS row_number, "
-    "unnest([{cases}]) AS rule_index FROM {table}) WHERE rule_index IS NOT NULL",
-    "spark": "SELECT row_number, rule_index FROM (SELECT {row} AS row_number, "
-    "explode(array({cases})) AS rule_index FROM {table}) WHERE rule_index IS NOT NULL",
-}
+#: `{matches}` turns an array of one `CASE WHEN (rule) THEN index END` per rule into rows, as the
+#: engine's dialect spells it; no lambda, which DuckDB versions spell differently.
+MATCH_QUERY = (
+    "SELECT row_number, rule_index FROM (SELECT {row} AS row_number, "
+    "{matches} AS rule_index FROM {table}) WHERE rule_index IS NOT NULL"
+)
 EVENTS_VIEW = "monitor_events"
 #: Above this much distinct text a column's values are not searched by the prefilter ("maybe").
 MAX_INDEXED_TEXT = 4 * 1024 * 1024
@@ -407,7 +400,8 @@ class RuleRunner:
 
     def __init__(self, engine: LakeEngine) -> None:
         self.engine = engine
-        self._source = GROUP_TABLE if engine.name in MATERIALIZE else GROUP_VIEW
+        # An engine that copies the group into its own storage first reads the copy.
+        self._source = GROUP_TABLE if engine.dialect.materialize else GROUP_VIEW
 
     def run(
         self, events: pa.Table, rules: Sequence[CompiledRule] | RulePlan
@@ -470,9 +464,8 @@ class RuleRunner:
         self, engine: LakeEngine, group: RuleGroup, chosen: list[int], table: pa.Table
     ) -> _GroupResult:
         engine.register_arrow(GROUP_VIEW, table)
-        copy = MATERIALIZE.get(engine.name)
-        if copy:
-            engine.query(copy.format(table=GROUP_TABLE, view=GROUP_VIEW))
+        for statement in engine.dialect.materialize_as(GROUP_TABLE, GROUP_VIEW):
+            engine.query(statement)
         errors: dict[str, str] = {}
         try:
             return self._query(engine, group, chosen), errors
@@ -487,11 +480,13 @@ class RuleRunner:
             return hits, errors
 
     def _query(self, engine: LakeEngine, group: RuleGroup, chosen: Sequence[int]) -> list[Hit]:
-        cases = ", ".join(
-            f"CASE WHEN ({group.bodies[i]}) THEN {n} END" for n, i in enumerate(chosen)
+        dialect = engine.dialect
+        cases = [f"CASE WHEN ({group.bodies[i]}) THEN {n} END" for n, i in enumerate(chosen)]
+        sql = MATCH_QUERY.format(
+            row=dialect.quote(ROW),
+            matches=dialect.rows_of(dialect.array_of(cases)),
+            table=self._source,
         )
-        template = MATCH_QUERY.get(engine.name, MATCH_QUERY["duckdb"])
-        sql = template.format(row=quote_identifier(ROW), cases=cases, table=self._source)
         # Rule by rule, events in lake order, whatever order a parallel scan returned them in.
         pairs = sorted((n, r) for r, n in engine.query_rows(sql))
         rules = group.rules
