@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -152,6 +153,20 @@ def test_charts_are_deterministic_inline_svg() -> None:
     assert refs and set(refs) <= set(ids)
     other = case_charts.open_by_severity({Severity.HIGH: 2}, "vi")
     assert not set(re.findall(r'\bid="([^"]+)"', other)) & set(ids)
+
+
+def test_charts_carry_no_inline_css() -> None:
+    """The pages' Content-Security-Policy (style-src 'self') blocks inline CSS: a chart draws
+    with presentation attributes only."""
+    svg = case_charts.alerts_over_time(DAYS, TREND, "en")
+    assert "<style" not in svg and "style=" not in svg
+    root = ET.fromstring(svg)  # noqa: S314 (our own output)
+    assert (root.attrib["stroke-linejoin"], root.attrib["stroke-linecap"]) == ("round", "butt")
+    fills = {e.attrib["fill"] for e in root.iter() if "fill" in e.attrib}
+    assert {
+        charts.SEVERITY_COLOURS[Severity.HIGH],
+        charts.SEVERITY_COLOURS[Severity.CRITICAL],
+    } <= fills
 
 
 def test_chart_data_changes_the_svg() -> None:

@@ -29,6 +29,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from vigil.core.clock import to_local
+from vigil.core.errors import ReportError
 from vigil.core.i18n import _
 from vigil.core.severity import Severity
 
@@ -59,6 +60,8 @@ _LOCK = threading.Lock()
 #: No date (determinism) and no creator or RDF block (noise in an inline SVG).
 _NO_METADATA: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _ID_REF = re.compile(r'(\bid="|href="#|url\(#)')
+_STYLE_ELEMENT = re.compile(r"\s*<style[^>]*>(.*?)</style>", re.S)
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
 #: Charts kept once drawn (by their data and labels); a dashboard draws one or two per request.
 _CACHED = 64
 #: Colours of a day strip: the hours covered, and a gap in them.
@@ -118,7 +121,7 @@ def _to_svg(fig: Figure, chart: str, label: str, tips: Mapping[str, str] | None 
     fig.savefig(buf, format="svg", metadata=_NO_METADATA, transparent=True)
     text = buf.getvalue()
     # Inline SVG in HTML takes neither the XML prolog nor the doctype.
-    svg = text[text.index("<svg") :]
+    svg = _without_inline_css(text[text.index("<svg") :])
     # Ids live in the HTML page's single namespace once inlined: prefix them with the chart's name.
     svg = _ID_REF.sub(lambda m: f"{m[1]}{chart}-", svg)
     svg = svg.replace(
@@ -128,6 +131,27 @@ def _to_svg(fig: Figure, chart: str, label: str, tips: Mapping[str, str] | None 
         group = f'<g id="{chart}-{gid}">'
         svg = svg.replace(group, f"{group}<title>{escape(tip)}</title>", 1)
     return Markup(svg)  # noqa: S704 - matplotlib's own output; the only text we add is escaped
+
+
+def _without_inline_css(svg: str) -> str:
+    """The same drawing without inline CSS, which the pages' Content-Security-Policy (style-src
+    'self') would block: matplotlib's one style rule and its style attributes become SVG
+    presentation attributes, which draw the same in a browser and in WeasyPrint."""
+
+    def attributes(css: str) -> str:
+        pairs = (decl.split(":", 1) for decl in css.split(";") if ":" in decl)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    element = _STYLE_ELEMENT.search(svg)
+    if element:
+        rule = element[1].strip()
+        # matplotlib writes one rule for every element; presentation attributes on the root
+        # reach every element the same way, by inheritance.
+        if not (rule.startswith("*{") and rule.endswith("}")):
+            raise ReportError(f"unexpected style rule in matplotlib's SVG: {rule[:80]!r}")
+        svg = svg[: element.start()] + svg[element.end() :]
+        svg = svg.replace("<svg ", f"<svg{attributes(rule[2:-1])} ", 1)
+    return _STYLE_ATTRIBUTE.sub(lambda m: attributes(m[1]), svg)
 
 
 def _attribute(text: str) -> str:
