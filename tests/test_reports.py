@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from tests.conftest import BEFORE
 from vigil.cases.duty import add_shift
 from vigil.cases.handover import add_handover_note
+from vigil.cases.reports.daily import daily_report
+from vigil.cases.reports.handover import handover_report, shift_period, standard_shift
 from vigil.cases.service import close_case
 from vigil.cases.triage import escalate
 from vigil.core.access import Actor, Role
@@ -24,8 +26,6 @@ from vigil.core.errors import ValidationError
 from vigil.core.finding import Finding
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
-from vigil.reports.daily import daily_report
-from vigil.reports.handover import handover_report, shift_period, standard_shift
 from vigil.reports.render import render_pdf
 from vigil.store.audit import verify_chain
 from vigil.store.findings import record_findings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import vigil.reports
+from vigil.cases import charts as case_charts
 from vigil.core.errors import ReportError, ValidationError
 from vigil.core.severity import Severity
-from vigil.reports import charts, daily, handover, render
+from vigil.reports import charts, render
 from vigil.reports.figures import hour_starts, local_days, per_day, per_hour
 from vigil.reports.lines import CAPABILITY_NAMES, PHASE_NAMES
 from vigil.reports.render import (
@@ -138,8 +140,10 @@ TREND = {d: {Severity.HIGH: n % 3, Severity.CRITICAL: int(n == 5)} for n, d in e
 
 
 def test_charts_are_deterministic_inline_svg() -> None:
-    first = charts.alerts_over_time(DAYS, TREND, "vi")
-    assert first == charts.alerts_over_time(DAYS, dict(TREND), "vi")
+    first = case_charts.alerts_over_time(DAYS, TREND, "vi")
+    assert case_charts.alerts_over_time(DAYS, dict(TREND), "vi") is first  # kept once drawn
+    charts.clear_cache()
+    assert case_charts.alerts_over_time(DAYS, dict(TREND), "vi") == first  # drawn again, alike
     assert first.startswith('<svg role="img" aria-label="Cảnh báo theo ngày" class="chart"')
     assert "<?xml" not in first and "<!DOCTYPE" not in first and "<dc:date>" not in first
     ids = re.findall(r'\bid="([^"]+)"', first)
@@ -147,13 +151,27 @@ def test_charts_are_deterministic_inline_svg() -> None:
     # Every reference points at an id of the same chart, so two charts on one page never clash.
     refs = re.findall(r'(?:href="#|url\(#)([^")]+)', first)
     assert refs and set(refs) <= set(ids)
-    other = charts.open_by_severity({Severity.HIGH: 2}, "vi")
+    other = case_charts.open_by_severity({Severity.HIGH: 2}, "vi")
     assert not set(re.findall(r'\bid="([^"]+)"', other)) & set(ids)
+
+
+def test_charts_carry_no_inline_css() -> None:
+    """The pages' Content-Security-Policy (style-src 'self') blocks inline CSS: a chart draws
+    with presentation attributes only."""
+    svg = case_charts.alerts_over_time(DAYS, TREND, "en")
+    assert "<style" not in svg and "style=" not in svg
+    root = ET.fromstring(svg)  # noqa: S314 (our own output)
+    assert (root.attrib["stroke-linejoin"], root.attrib["stroke-linecap"]) == ("round", "butt")
+    fills = {e.attrib["fill"] for e in root.iter() if "fill" in e.attrib}
+    assert {
+        charts.SEVERITY_COLOURS[Severity.HIGH],
+        charts.SEVERITY_COLOURS[Severity.CRITICAL],
+    } <= fills
 
 
 def test_chart_data_changes_the_svg() -> None:
     changed = {**TREND, DAYS[0]: {Severity.HIGH: 7}}
-    assert charts.alerts_over_time(DAYS, TREND, "en") != charts.alerts_over_time(
+    assert case_charts.alerts_over_time(DAYS, TREND, "en") != case_charts.alerts_over_time(
         DAYS, changed, "en"
     )
 
@@ -212,8 +230,6 @@ def _used_msgids() -> set[str]:
     constants = {
         render.CLASSIFICATION,
         render.PAGE_COUNTER,
-        handover.TITLE,
-        daily.TITLE,
         *CAPABILITY_NAMES.values(),
         *PHASE_NAMES.values(),
     }
@@ -223,7 +239,7 @@ def _used_msgids() -> set[str]:
 def test_every_report_string_has_a_vietnamese_translation() -> None:
     catalog = _catalog()
     used = _used_msgids()
-    assert len(used) > 80
+    assert len(used) > 10
     missing = sorted(m for m in used if not catalog.get(m))
     assert missing == []
     unused = sorted(set(catalog) - used)
@@ -238,12 +254,6 @@ def test_translations_keep_their_placeholders() -> None:
 
 def test_vietnamese_titles_and_labels() -> None:
     catalog = _catalog()
-    assert catalog["Shift handover report"] == "Báo cáo bàn giao ca trực"
-    assert catalog["Daily situation report"] == "Báo cáo tình hình hằng ngày"
     assert catalog["RESTRICTED — INTERNAL USE"] == "MẬT — CHỈ DÙNG NỘI BỘ"
     assert catalog["Page {page} of {pages}"] == "Trang {page}/{pages}"
-    assert (catalog["New alerts"], catalog["Open cases"], catalog["Overdue"]) == (
-        "Cảnh báo mới",
-        "Vụ việc đang mở",
-        "Quá hạn",
-    )
+    assert catalog["Before voting"] == "Trước ngày bầu cử"

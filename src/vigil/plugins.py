@@ -276,15 +276,16 @@ def capabilities() -> list[str]:
     return sorted(impl.plugin_name for impl in plugin_manager().hook.vigil_detect.get_hookimpls())
 
 
-def contributions(hook: str) -> list[tuple[str, Any]]:
+def contributions(hook: str, pm: pluggy.PluginManager | None = None) -> list[tuple[str, Any]]:
     """What each plugin's implementation of an argument-free `hook` returns, in the order the
-    plugins were registered (pluggy itself calls them last-registered first)."""
-    caller = getattr(plugin_manager().hook, hook)
+    plugins were registered (pluggy itself calls them last-registered first); `pm` defaults to
+    this process's plugins."""
+    caller = getattr((pm or plugin_manager()).hook, hook)
     return [(impl.plugin_name, impl.function()) for impl in caller.get_hookimpls()]
 
 
-def _gathered(hook: str) -> list[Any]:
-    return [item for _name, items in contributions(hook) if items for item in items]
+def _gathered(hook: str, pm: pluggy.PluginManager | None = None) -> list[Any]:
+    return [item for _name, items in contributions(hook, pm) if items for item in items]
 
 
 def model_modules() -> list[str]:
@@ -302,6 +303,6 @@ def locale_folders() -> list[Path]:
     return [Path(p) for p in _gathered("vigil_locales")]
 
 
-def template_folders() -> list[Path]:
+def template_folders(pm: pluggy.PluginManager | None = None) -> list[Path]:
     """Every registered room's template folders (`vigil_templates`)."""
-    return [Path(p) for p in _gathered("vigil_templates")]
+    return [Path(p) for p in _gathered("vigil_templates", pm)]

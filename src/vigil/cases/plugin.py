@@ -1,16 +1,20 @@
-"""The duty room's hooks: its tables, migrations and catalog, its detectors, its commands, its part
-of the demo."""
+"""The duty room's hooks: its tables, migrations and catalog, its detectors, commands and
+reports, its pages and API, its dashboard panels, its part of the demo."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from vigil.core.finding import Finding
 from vigil.deployment import Deployment
-from vigil.plugins import DemoContext, hookimpl
+from vigil.plugins import DashboardPanel, DemoContext, NavItem, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 _ROOM = Path(__file__).parent
 
@@ -46,6 +50,51 @@ def vigil_cli(app: typer.Typer) -> None:
     from vigil.cases.cli import mount
 
     mount(app)
+    # Adds `vigil report handover` and `vigil report daily` to the reports' group.
+    import vigil.cases.reports.cli  # noqa: F401
+
+
+@hookimpl
+def vigil_routers() -> Iterable[APIRouter]:
+    """The alert queue, findings, cases, duty roster and handover pages; their /api routes; the
+    report downloads."""
+    from vigil.cases.api import cases, findings
+    from vigil.cases.pages import alerts, duty, handover
+    from vigil.cases.pages import cases as case_pages
+    from vigil.cases.reports import routes as report_routes
+
+    return [
+        alerts.router,
+        case_pages.router,
+        duty.router,
+        handover.router,
+        findings.router,
+        cases.router,
+        report_routes.router,
+    ]
+
+
+@hookimpl
+def vigil_nav() -> Iterable[NavItem]:
+    # Right after the dashboard (0), before the other rooms' pages (50 by default).
+    return [
+        NavItem("/alerts", "Alerts", order=10),
+        NavItem("/cases", "Cases", order=20),
+        NavItem("/duty", "Duty roster", order=30),
+        NavItem("/duty/handover", "Shift handover", order=40),
+    ]
+
+
+@hookimpl
+def vigil_templates() -> Iterable[Path]:
+    return [Path(__file__).parent / "templates"]
+
+
+@hookimpl
+def vigil_dashboard() -> Iterable[DashboardPanel]:
+    from vigil.cases.pages.dashboard import PANELS
+
+    return PANELS
 
 
 @hookimpl

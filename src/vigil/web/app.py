@@ -1,67 +1,80 @@
-"""The application factory: `create_app(settings)` builds everything; nothing is built at import."""
+"""The application factory: `create_app(settings)` builds everything; nothing is built at import.
+
+The frame brings the login, sessions, CSRF, security headers, errors, the dashboard, the API's
+session and reference routes and the platform's admin pages; every room's pages, API, menu
+entries, templates and dashboard panels come in through the hooks (vigil.plugins).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
+import pluggy
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from vigil.core.config import Settings
 from vigil.deployment import Deployment
-from vigil.plugins import NavItem, plugin_manager, template_folders
+from vigil.plugins import (
+    DashboardPanel,
+    NavItem,
+    contributions,
+    plugin_manager,
+    template_folders,
+)
 from vigil.web.auth import LoginThrottle
 from vigil.web.csrf import csrf_protect
 from vigil.web.errors import install_error_handlers
 from vigil.web.headers import SecurityHeaders
 from vigil.web.session import install_sessions
-from vigil.web.templating import BUILTIN_NAV, build_environment
+from vigil.web.templating import FRAME_NAV, build_environment
 
 STATIC = Path(__file__).parent / "static"
 
 
-def _flatten(results: Iterable[Iterable[Any] | None]) -> list[Any]:
-    return [item for result in results if result for item in result]
-
-
-def _builtin_routers() -> list[APIRouter]:
+def _frame_routers() -> list[APIRouter]:
     from vigil.web.routes import (
         api_admin,
-        api_cases,
-        api_findings,
         api_session,
         pages_admin,
-        pages_alerts,
         pages_auth,
-        pages_cases,
         pages_dashboard,
-        pages_duty,
-        pages_handover,
     )
 
     return [
         pages_auth.router,
         pages_dashboard.router,
-        pages_alerts.router,
-        pages_cases.router,
-        pages_duty.router,
-        pages_handover.router,
         pages_admin.router,
         api_session.router,
-        api_findings.router,
-        api_cases.router,
         api_admin.router,
     ]
 
 
-def create_app(settings: Settings, deployment: Deployment | None = None) -> FastAPI:
-    """The web app of one deployment; pass `deployment` to share an opened one (tests, demo)."""
+def menu(pm: pluggy.PluginManager) -> list[NavItem]:
+    """The frame's entries and the rooms' (vigil_nav), by `order`; a path already taken is
+    skipped."""
+    nav: list[NavItem] = list(FRAME_NAV)
+    known = {item.path for item in nav}
+    for _room, items in contributions("vigil_nav", pm):
+        for item in items or ():
+            if isinstance(item, NavItem) and item.path not in known:
+                nav.append(item)
+                known.add(item.path)
+    return sorted(nav, key=lambda item: item.order)
+
+
+def create_app(
+    settings: Settings,
+    deployment: Deployment | None = None,
+    plugins: pluggy.PluginManager | None = None,
+) -> FastAPI:
+    """The web app of one deployment; pass `deployment` to share an opened one (tests, demo),
+    and `plugins` to build it from other rooms than the installed ones (tests)."""
     dep = deployment or Deployment.open(settings)
-    pm = plugin_manager()
+    pm = plugins if plugins is not None else plugin_manager()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,20 +100,22 @@ def create_app(settings: Settings, deployment: Deployment | None = None) -> Fast
     )
     app.state.deployment = dep
     app.state.login_throttle = LoginThrottle()
-    # The frame's own templates first (build_environment), then each registered room's.
-    app.state.templates = Jinja2Templates(env=build_environment(template_folders()))
-    nav: list[NavItem] = list(BUILTIN_NAV)
-    known = {item.path for item in nav}
-    for item in _flatten(pm.hook.vigil_nav()):
-        if isinstance(item, NavItem) and item.path not in known:
-            nav.append(item)
-            known.add(item.path)
-    app.state.nav = nav
+    app.state.templates = Jinja2Templates(env=build_environment(template_folders(pm)))
+    app.state.nav = menu(pm)
+    app.state.dashboard = [
+        panel
+        for _room, panels in contributions("vigil_dashboard", pm)
+        for panel in panels or ()
+        if isinstance(panel, DashboardPanel)
+    ]
 
     install_error_handlers(app)
     install_sessions(app, settings)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in [*_builtin_routers(), *_flatten(pm.hook.vigil_routers())]:
+    rooms = [
+        router for _room, routers in contributions("vigil_routers", pm) for router in routers or ()
+    ]
+    for router in [*_frame_routers(), *rooms]:
         app.include_router(router)
     return app

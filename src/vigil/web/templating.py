@@ -11,7 +11,6 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 
 from vigil.core.access import Permission
 from vigil.core.clock import format_local
@@ -23,16 +22,13 @@ from vigil.web import session as web_session
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-#: The built-in menu; capabilities add theirs through the vigil_nav hook.
-BUILTIN_NAV = (
-    NavItem("/", "Dashboard"),
-    NavItem("/alerts", "Alerts"),
-    NavItem("/cases", "Cases"),
-    NavItem("/duty", "Duty roster"),
-    NavItem("/duty/handover", "Shift handover"),
-    NavItem("/units", "Units"),
-    NavItem("/audit", "Audit log", Permission.ADMIN.value),
-    NavItem("/users", "Users", Permission.ADMIN.value),
+#: The frame's own menu entries: the dashboard first, the platform's admin pages last; the rooms'
+#: (through the vigil_nav hook) go between, by their `order`.
+FRAME_NAV = (
+    NavItem("/", "Dashboard", order=0),
+    NavItem("/units", "Units", order=900),
+    NavItem("/audit", "Audit log", Permission.ADMIN.value, order=910),
+    NavItem("/users", "Users", Permission.ADMIN.value, order=920),
 )
 
 
@@ -136,7 +132,9 @@ def _nav(path: str, items: list[NavItem]) -> list[tuple[NavItem, bool]]:
     return [(item, item.path == active) for item in items]
 
 
-def base_context(request: Request) -> dict[str, Any]:
+def layout_context(request: Request) -> dict[str, Any]:
+    """What every template may use (the language, the officer, the menu, the phase...), without
+    the flashed messages: a dashboard panel renders with this."""
     dep: Deployment = request.app.state.deployment
     lang = request_lang(request)
     policy = dep.policy()
@@ -148,12 +146,16 @@ def base_context(request: Request) -> dict[str, Any]:
         "languages": LANGUAGES,
         "csrf_token": web_session.csrf_token(request),
         "nav": _nav(request.url.path, _visible_nav(request)),
-        "flashes": web_session.take_flashes(request),
         "phase": policy.phase.value,
         "threshold": policy.alert_threshold.label,
         "province": province.name(lang),
         "unit_name": lambda code: dep.units.get(code).name(lang) if code in dep.units else code,
     }
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    """The layout's context of a page, with the messages flashed to it (shown once)."""
+    return {**layout_context(request), "flashes": web_session.take_flashes(request)}
 
 
 def templates(request: Request) -> Jinja2Templates:
@@ -182,8 +184,3 @@ def render_error(
     return render(
         request, "error.html", {"status": status, "code": code, "message": message}, status, headers
     )
-
-
-def markup(text: str) -> Markup:
-    """Trusted HTML we generate ourselves (the SVG chart); never user data."""
-    return Markup(text)  # noqa: S704

@@ -7,6 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vigil.cases.api.schemas import (
+    AssignIn,
+    CaseDetailOut,
+    CaseOut,
+    CloseIn,
+    EscalateIn,
+    EventOut,
+    FindingOut,
+    GapOut,
+    NoteIn,
+    ShiftIn,
+    ShiftOut,
+    StepDoneIn,
+    StepOut,
+)
 from vigil.cases.duty import add_shift, coverage_gaps, roster
 from vigil.cases.service import (
     add_case_note,
@@ -24,22 +39,7 @@ from vigil.core.access import Permission
 from vigil.core.clock import to_utc
 from vigil.core.errors import ValidationError
 from vigil.web.deps import CaseManager, DeploymentDep, DutyManager, Triager, Viewer
-from vigil.web.schemas import (
-    ERROR_RESPONSES,
-    AssignIn,
-    CaseDetailOut,
-    CaseOut,
-    CloseIn,
-    EscalateIn,
-    EventOut,
-    FindingOut,
-    GapOut,
-    NoteIn,
-    ShiftIn,
-    ShiftOut,
-    StepDoneIn,
-    StepOut,
-)
+from vigil.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api", tags=["cases"], responses=ERROR_RESPONSES)
 DEFAULT_WINDOW = timedelta(days=7)

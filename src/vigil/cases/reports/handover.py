@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.cases import charts
 from vigil.cases.duty import current_shift
 from vigil.cases.handover import Handover, build_handover
+from vigil.cases.reports.figures import alert_moments
+from vigil.cases.reports.lines import alert_line, case_line
 from vigil.core.access import Actor
 from vigil.core.clock import PROVINCE_TZ, to_local, to_utc
 from vigil.core.errors import ValidationError
 from vigil.core.i18n import _
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
-from vigil.reports import charts
-from vigil.reports.figures import alert_moments, hour_starts, local_days, per_day, per_hour
-from vigil.reports.lines import alert_line, case_line, phase_name, unit_name
+from vigil.reports.figures import hour_starts, local_days, per_day, per_hour
+from vigil.reports.lines import phase_name, unit_name
 from vigil.reports.render import Report, check_lang, render_html
 from vigil.store.models import User
 
+TEMPLATES = Path(__file__).parent / "templates"
 TITLE = "Shift handover report"
 #: Local start hours of the standard three shifts (07-15, 15-23, 23-07).
 SHIFT_STARTS = (7, 15, 23)
@@ -109,7 +113,7 @@ def handover_report(
         names = _full_names(session, people)
         context = _context(dep, h, moments, names, lang)
     title = _(TITLE, lang)
-    html = render_html("handover.html", {**context, "title": title}, lang)
+    html = render_html("handover.html", {**context, "title": title}, lang, extra_dirs=[TEMPLATES])
     return Report("handover", title, lang, start, end, html)
 
 

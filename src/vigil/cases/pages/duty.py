@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -16,9 +15,8 @@ from vigil.core.access import Permission
 from vigil.core.clock import local_day_bounds, parse_local_time, to_local
 from vigil.core.i18n import _
 from vigil.web import session as web_session
-from vigil.web.charts import coverage_svg
 from vigil.web.deps import DeploymentDep, DutyManager, Viewer
-from vigil.web.templating import markup, render
+from vigil.web.templating import render
 from vigil.web.unit_tree import walk
 
 router = APIRouter(include_in_schema=False)
@@ -47,11 +45,10 @@ def duty_page(
     with dep.store.reader() as session:
         shifts = roster(session, actor, start, end, code)
         gaps = coverage_gaps(session, start, end, code)
-        chart = coverage_svg(
-            [(format_date(d, "EEE dd/MM", locale=user.lang), s) for d, s in day_starts[:-1]],
-            [(g.start, g.end) for g in gaps],
-            _("Duty coverage", user.lang),
-        )
+        # The chart engine brings matplotlib with it: imported when the page is asked for.
+        from vigil.cases.charts import duty_coverage
+
+        chart = duty_coverage(day_starts[:-1], [(g.start, g.end) for g in gaps], user.lang)
         return render(
             request,
             "duty.html",
@@ -60,7 +57,7 @@ def duty_page(
                 "days": days,
                 "shifts": shifts,
                 "gaps": gaps,
-                "chart": markup(chart),
+                "chart": chart,
                 "units": [(u, d) for u, d in walk(dep.units) if u.code in actor.scope],
                 "roles": [r.value for r in ShiftRole],
                 "can_manage": actor.can(Permission.MANAGE_DUTY),

@@ -50,8 +50,8 @@ def handover_page(
     end: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     """The current shift by default (the roster's, else the standard 07-15-23 shift)."""
-    # The reports room brings matplotlib with it: imported when the page is asked for.
-    from vigil.reports.handover import MAX_PERIOD, shift_period
+    # The report brings matplotlib with it: imported when the page is asked for.
+    from vigil.cases.reports.handover import MAX_PERIOD, shift_period
 
     actor = user.actor
     lo = parse_optional_time(start, "start")

@@ -9,26 +9,27 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.cases import charts
 from vigil.cases.duty import Gap, coverage_gaps, roster
 from vigil.cases.models import Case
 from vigil.cases.queue import AlertFilter, alert_counts, alert_queue
-from vigil.cases.scope import visible_units
-from vigil.cases.service import list_cases
-from vigil.core.access import Actor, Permission
-from vigil.core.clock import local_day_bounds, to_local
-from vigil.core.i18n import _
-from vigil.core.severity import Severity
-from vigil.deployment import Deployment
-from vigil.reports import charts
-from vigil.reports.figures import (
+from vigil.cases.reports.figures import (
     UnitLoad,
     alerts_per_day,
     findings_first_seen,
     open_alerts_by_unit,
     open_findings_by_capability,
 )
-from vigil.reports.handover import duty_unit
-from vigil.reports.lines import CAPABILITY_NAMES, alert_line, case_line, phase_name, unit_name
+from vigil.cases.reports.handover import TEMPLATES, duty_unit
+from vigil.cases.reports.lines import alert_line, case_line
+from vigil.cases.scope import visible_units
+from vigil.cases.service import list_cases
+from vigil.core.access import Actor, Permission
+from vigil.core.clock import local_day, local_day_bounds, parse_local_day, to_local
+from vigil.core.i18n import _
+from vigil.core.severity import Severity
+from vigil.deployment import Deployment
+from vigil.reports.lines import CAPABILITY_NAMES, phase_name, unit_name
 from vigil.reports.render import Report, check_lang, render_html
 
 TITLE = "Daily situation report"
@@ -111,6 +112,11 @@ def _readiness(
     return sorted(loads.values(), key=UnitLoad.sort_key)
 
 
+def report_day(dep: Deployment, text: str | None) -> date:
+    """The day a person asked for (`--date`, the form's day), or the deployment's today."""
+    return parse_local_day(text, "--date") if text else local_day(dep.now())
+
+
 def daily_report(dep: Deployment, actor: Actor, day: date, lang: str) -> Report:
     """Render the situation of the local day `day` as `actor` sees it.
 
@@ -170,5 +176,5 @@ def daily_report(dep: Deployment, actor: Actor, day: date, lang: str) -> Report:
             "coverage_gaps": _coverage(dep, session, actor, now, lang),
         }
     title = _(TITLE, lang)
-    html = render_html("daily.html", {**context, "title": title}, lang)
+    html = render_html("daily.html", {**context, "title": title}, lang, extra_dirs=[TEMPLATES])
     return Report("daily", title, lang, start, end, html)

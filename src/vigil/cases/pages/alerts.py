@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vigil.cases.api.filters import alert_filter
+from vigil.cases.finding_view import FindingDetail, finding_detail, personal_labels
 from vigil.cases.playbooks import load_playbooks
 from vigil.cases.queue import AlertFilter, alert_queue
 from vigil.cases.triage import acknowledge, escalate, mark_false_positive, merge_findings
@@ -21,8 +23,6 @@ from vigil.plugins import capabilities
 from vigil.store.personal import reveal_evidence
 from vigil.web import session as web_session
 from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer, WebUser
-from vigil.web.filters import alert_filter
-from vigil.web.finding_view import FindingDetail, finding_detail, personal_labels
 from vigil.web.routes.pages_auth import safe_next
 from vigil.web.templating import render
 from vigil.web.unit_tree import walk

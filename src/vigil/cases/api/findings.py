@@ -6,20 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from vigil.cases.queue import AlertFilter, alert_queue
-from vigil.cases.triage import acknowledge, mark_false_positive, merge_findings
-from vigil.store.personal import reveal_evidence
-from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer
-from vigil.web.filters import alert_filter
-from vigil.web.finding_view import get_finding
-from vigil.web.schemas import (
-    ERROR_RESPONSES,
+from vigil.cases.api.filters import alert_filter
+from vigil.cases.api.schemas import (
     AckIn,
     AlertPageOut,
     FalsePositiveIn,
     FindingOut,
     MergeIn,
 )
+from vigil.cases.finding_view import get_finding
+from vigil.cases.queue import AlertFilter, alert_queue
+from vigil.cases.triage import acknowledge, mark_false_positive, merge_findings
+from vigil.store.personal import reveal_evidence
+from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer
+from vigil.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api", tags=["alerts"], responses=ERROR_RESPONSES)
 

@@ -1,0 +1,1 @@
+"""The duty room's reports, the shift handover and the daily situation, on vigil.reports."""
