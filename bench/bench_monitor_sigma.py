@@ -85,9 +85,9 @@ def make_replicas(count: int, folder: Path) -> Path:
 def register_replay_source() -> None:
     """The EVTX connector with each record's host renamed after its replica folder."""
     from vigil.lake.quarantine import QuarantineEntry
-    from vigil.monitor.sources import SOURCES, register_source
-    from vigil.monitor.sources.base import RawRecord
-    from vigil.monitor.sources.evtx import EvtxSource
+    from vigil.monitor.ingest.sources import SOURCES, register_source
+    from vigil.monitor.ingest.sources.base import RawRecord
+    from vigil.monitor.ingest.sources.evtx import EvtxSource
 
     if REPLAY_SOURCE in SOURCES:
         return
@@ -117,8 +117,8 @@ def phase_setup() -> dict[str, Any]:
 def phase_rules(data: str) -> dict[str, Any]:
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.sigma.rules import convert_rules, load_rules
-    from vigil.monitor.sigma.ruleset import add_rule_set
+    from vigil.monitor.detect.sigma.rules import convert_rules, load_rules
+    from vigil.monitor.detect.sigma.ruleset import add_rule_set
 
     (files, issues), load_s, _ = _timed(lambda: load_rules(RULES))
     converted, convert_s, _ = _timed(lambda: convert_rules(files))
@@ -144,8 +144,8 @@ def phase_rules(data: str) -> dict[str, Any]:
 def _parse_files(paths: list[Path]) -> int:
     """EVTX files into one event table, as one ingest worker does."""
     from vigil.lake.quarantine import QuarantineEntry
-    from vigil.monitor.events import EventTableBuilder
-    from vigil.monitor.sources.evtx import EvtxSource
+    from vigil.monitor.ingest.events import EventTableBuilder
+    from vigil.monitor.ingest.sources.evtx import EvtxSource
 
     builder = EventTableBuilder("evtx", lambda host: "P01")
     for path in paths:
@@ -178,8 +178,8 @@ def phase_end_to_end(data: str, workers: int, folder: str, source: str | None) -
     """`vigil monitor ingest` on `folder`, timed from the call (imports and set-up excluded)."""
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.ingest import ingest_files
-    from vigil.monitor.sigma.scan import scan_all
+    from vigil.monitor.detect.sigma.scan import scan_all
+    from vigil.monitor.ingest.pipeline import ingest_files
 
     if source == REPLAY_SOURCE:
         register_replay_source()
@@ -188,7 +188,7 @@ def phase_end_to_end(data: str, workers: int, folder: str, source: str | None) -
     # As `vigil monitor ingest` does: rules run over each batch while the next is parsed, and
     # over the last while it is written (older versions: after the whole ingest).
     try:
-        from vigil.monitor.sigma.scan import ingest_and_scan
+        from vigil.monitor.detect.sigma.scan import ingest_and_scan
     except ImportError:
         ingest_and_scan = None
     wall, cpu = time.perf_counter(), time.process_time()
@@ -231,7 +231,7 @@ def phase_resident(data: str, workers: int, folder: str, source: str | None) -> 
     """
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.sigma.scan import rule_plan
+    from vigil.monitor.detect.sigma.scan import rule_plan
 
     dep = Deployment.open(Settings(data=Path(data), demo=True))
     with dep.store.reader() as session:
@@ -253,10 +253,10 @@ def phase_layout(data: str) -> dict[str, Any]:
 
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.events import CORE_COLUMNS, DATASET
-    from vigil.monitor.sigma.backend import FOLDED_SUFFIX
-    from vigil.monitor.sigma.runner import combine_batches, with_full_text
-    from vigil.monitor.sigma.scan import compiled_rules
+    from vigil.monitor.detect.sigma.backend import FOLDED_SUFFIX
+    from vigil.monitor.detect.sigma.runner import combine_batches, with_full_text
+    from vigil.monitor.detect.sigma.scan import compiled_rules
+    from vigil.monitor.ingest.events import CORE_COLUMNS, DATASET
 
     dep = Deployment.open(Settings(data=Path(data), demo=True))
     with dep.store.reader() as session:
@@ -328,10 +328,10 @@ def phase_grouping(data: str) -> dict[str, Any]:
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
     from vigil.lake.duckdb_engine import DuckDBEngine
-    from vigil.monitor.events import DATASET
-    from vigil.monitor.sigma.backend import FOLDED_SUFFIX
-    from vigil.monitor.sigma.runner import RuleRunner, combine_batches, with_full_text
-    from vigil.monitor.sigma.scan import compiled_rules
+    from vigil.monitor.detect.sigma.backend import FOLDED_SUFFIX
+    from vigil.monitor.detect.sigma.runner import RuleRunner, combine_batches, with_full_text
+    from vigil.monitor.detect.sigma.scan import compiled_rules
+    from vigil.monitor.ingest.events import DATASET
 
     dep = Deployment.open(Settings(data=Path(data), demo=True))
     with dep.store.reader() as session:
@@ -654,7 +654,8 @@ def where_time_goes(
         f"{per_10k:.2f} s per 10,000 events on one parser process, {parse_10k:.2f} s of which "
         f"parsing: as batches grow the rate tends to {10000 / per_10k:,.0f} events/s on one "
         f"process. A second parser process pays only above the size set in `vigil.monitor."
-        f"ingest` (281 files: {_rate(files1['events'], files1['wall'])} events/s with one, "
+        f"ingest.pipeline` (281 files: {_rate(files1['events'], files1['wall'])} events/s with "
+        f"one, "
         f"{_rate(files2['events'], files2['wall'])} with two allowed); replayed onto {replicas}× "
         f"the hosts it runs at {_rate(replay1['events'], replay1['wall'])} events/s with one "
         f"parser process and {_rate(replay2['events'], replay2['wall'])} with two."

@@ -11,8 +11,8 @@ import pytest
 
 from vigil.core.config import Settings, write_secret
 from vigil.deployment import Deployment
-from vigil.monitor.sigma.rules import ConvertedRule
-from vigil.monitor.sigma.runner import CompiledRule
+from vigil.monitor.detect.sigma.rules import ConvertedRule
+from vigil.monitor.detect.sigma.runner import CompiledRule
 from vigil.store.units import sync_units
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -15,7 +15,7 @@ from vigil.core.access import Actor, Role
 from vigil.core.errors import IngestError, PermissionDenied
 from vigil.core.indicators import Indicator, IndicatorKind
 from vigil.deployment import Deployment
-from vigil.monitor.indicators_import import (
+from vigil.monitor.detect.indicators.feeds import (
     UnsupportedPattern,
     detect_format,
     import_indicators,

@@ -13,16 +13,16 @@ from tests.conftest import BEFORE, shared_data
 from vigil.core.access import Actor
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
-from vigil.monitor import ingest as ingest_module
-from vigil.monitor.ingest import ingest_files
+from vigil.monitor.detect.sensors import SILENT_RULE, silence_findings
+from vigil.monitor.detect.sigma import scan as scan_module
+from vigil.monitor.detect.sigma.rules import check_rules
+from vigil.monitor.detect.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
+from vigil.monitor.detect.sigma.runner import CompiledRule
+from vigil.monitor.detect.sigma.scan import correlation_reach, ingest_and_scan, scan_all
+from vigil.monitor.ingest import pipeline as ingest_module
+from vigil.monitor.ingest.pipeline import ingest_files
 from vigil.monitor.models import MonitorRule, MonitorScan
 from vigil.monitor.plugin import vigil_detect
-from vigil.monitor.sensors import SILENT_RULE, silence_findings
-from vigil.monitor.sigma import scan as scan_module
-from vigil.monitor.sigma.rules import check_rules
-from vigil.monitor.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
-from vigil.monitor.sigma.runner import CompiledRule
-from vigil.monitor.sigma.scan import correlation_reach, ingest_and_scan, scan_all
 from vigil.store.findings import finding_dict, list_findings
 from vigil.store.models import AuditEntry
 

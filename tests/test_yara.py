@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import BEFORE, shared_data
 from vigil.core.severity import Severity
-from vigil.monitor.yara.findings import scan_findings, severity_of_rule
-from vigil.monitor.yara.rules import CompiledRules, compile_rules, rule_files
-from vigil.monitor.yara.scan import FileScanner, ScanOptions, externals_for, scan_paths
+from vigil.monitor.detect.yara.findings import scan_findings, severity_of_rule
+from vigil.monitor.detect.yara.rules import CompiledRules, compile_rules, rule_files
+from vigil.monitor.detect.yara.scan import FileScanner, ScanOptions, externals_for, scan_paths
 
 MARKER_RULES = r"""
 rule Vigil_Test_Marker : test planted {

@@ -20,7 +20,7 @@ from vigil.cli import build_cli
 from vigil.clikit import EXIT_FOUND
 from vigil.core.indicators import Indicator, IndicatorKind
 from vigil.deployment import Deployment
-from vigil.monitor.yara_cli import detect_indicators
+from vigil.monitor.detect.indicators.match import detect_indicators
 from vigil.store.indicators import upsert_indicators
 from vigil.store.models import AuditEntry, FindingRow
 
@@ -242,7 +242,9 @@ def test_vigil_detect_runs_the_indicator_detector(deployment: Deployment) -> Non
 
 def test_every_yara_and_ioc_message_has_a_vietnamese_translation() -> None:
     from vigil.core.i18n import _
-    from vigil.monitor.yara_cli import MESSAGES
+    from vigil.monitor.cli import ioc, yara
+
+    MESSAGES = yara.MESSAGES + ioc.MESSAGES
 
     untranslated = [m for m in MESSAGES if _(m, "vi") == m and not m.startswith("{path} (")]
     assert untranslated == []

@@ -1,7 +1,6 @@
-"""The monitor room's hooks: its commands, and its detectors for `vigil detect`.
+"""The monitor room's hooks: its commands, pages, detectors for `vigil detect` and demo part.
 
-Each part of the room adds itself here: Sigma and log ingest (`vigil monitor`, `vigil rules`);
-YARA and indicators of compromise mount their own commands next to them.
+The room's entry: the only module that may import any stage (lazily, inside the hooks).
 """
 
 from __future__ import annotations
@@ -19,19 +18,18 @@ if TYPE_CHECKING:
 
 @hookimpl
 def vigil_cli(app: Any) -> None:
-    from vigil.monitor import cli as monitor_cli
-    from vigil.monitor import yara_cli
+    from vigil.monitor.cli import ioc, monitor, rules, yara
 
-    monitor_cli.mount(app)
-    yara_cli.mount(app)
+    for group in (monitor, rules, yara, ioc):
+        group.mount(app)
 
 
 @hookimpl
 def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
     """Silent sensors, and every rule set over the events it has not scanned yet."""
-    from vigil.monitor.sensors import silence_findings
-    from vigil.monitor.sigma.scan import scan_all
-    from vigil.monitor.yara_cli import detect_indicators
+    from vigil.monitor.detect.indicators.match import detect_indicators
+    from vigil.monitor.detect.sensors import silence_findings
+    from vigil.monitor.detect.sigma.scan import scan_all
 
     findings = silence_findings(deployment)
     _reports, sigma = scan_all(deployment, deployment.system("detect"), record=False)
@@ -40,7 +38,7 @@ def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
 
 @hookimpl
 def vigil_demo(ctx: DemoContext) -> None:
-    from vigil.monitor.demo import build_demo
+    from vigil.monitor.demo.build import build_demo
 
     build_demo(ctx)
 
@@ -53,8 +51,8 @@ def vigil_demo_order() -> int:
 
 @hookimpl
 def vigil_routers() -> Iterable[Any]:
-    """Event search, detections, coverage and sensor pages (monitor/routes.py)."""
-    from vigil.monitor.routes import router
+    """Event search, detections, coverage and sensor pages (monitor/pages/routes.py)."""
+    from vigil.monitor.pages.routes import router
 
     return [router]
 
