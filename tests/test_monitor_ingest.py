@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import shared_data
 from vigil.core.errors import PermissionDenied
 from vigil.deployment import Deployment
+from vigil.lake.batches import INDEX_NAME, BatchIndex, batch_files, file_hash
 from vigil.lake.quarantine import Quarantine, QuarantineEntry
 from vigil.monitor.ingest import pipeline as ingest_module
-from vigil.monitor.ingest.batches import INDEX_NAME, BatchIndex, batch_files, file_hash
 from vigil.monitor.ingest.events import CORE_COLUMNS, DATASET
 from vigil.monitor.ingest.hosts import list_hosts, set_host_unit
 from vigil.monitor.ingest.pipeline import (

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from tests.test_monitor_ingest import SYSLOG
 from vigil.deployment import Deployment
+from vigil.lake.batches import batch_files
 from vigil.lake.quarantine import QuarantineEntry
-from vigil.monitor.ingest.batches import batch_files
 from vigil.monitor.ingest.events import DATASET
 from vigil.monitor.ingest.pipeline import ALREADY, INGESTED, ingest_files
 from vigil.monitor.ingest.sources.base import RawRecord

@@ -1,7 +1,7 @@
 """Ingest log files into the lake dataset monitor_events: one batch per ingest, many files in it.
 
 A very large ingest writes a batch per `BATCH_BYTES` of source. Each file is known by the hash
-of its content, and the batch index (vigil.monitor.ingest.batches) says which files the lake
+of its content, and the batch index (vigil.lake.batches) says which files the lake
 holds, so the same file twice adds nothing. Files are hashed by the parser that reads them (one
 read, in the worker processes when there are any); a file seen before at the same size and
 modification time is not read at all, and a line log that grew since is read from where the
@@ -26,13 +26,19 @@ from pathlib import Path
 from time import perf_counter
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from vigil.core.access import Actor, Permission
 from vigil.deployment import Deployment
+from vigil.lake.batches import (
+    BatchFile,
+    BatchIndex,
+    batch_id,
+    file_hash,
+    files_metadata,
+    read_ids,
+)
 from vigil.lake.quarantine import QuarantineEntry
 from vigil.monitor.errors import MonitorError
-from vigil.monitor.ingest.batches import BatchFile, BatchIndex, batch_id, file_hash, files_metadata
 from vigil.monitor.ingest.events import DATASET, FULL_TEXT_COLUMN, EventTableBuilder, HostSeen
 from vigil.monitor.ingest.hosts import HostPlacement, host_units, record_hosts
 from vigil.monitor.ingest.sources import source_for, source_named
@@ -58,6 +64,8 @@ CHUNKS_PER_WORKER = 4
 HASH_BLOCK = 1024 * 1024
 #: Records held as Python objects before they are laid out as Arrow (a few hundred MB at most).
 TABLE_ROWS = 50_000
+#: The column that identifies an event (for logs rewritten in place, see `LogSource.rewritten`).
+KEY = "event_id"
 
 
 @dataclass
@@ -142,11 +150,11 @@ class _Chunk:
 
 @dataclass(frozen=True)
 class _Batch:
-    """A batch laid out, to be written to the lake: its id, table and files' hashes."""
+    """A batch laid out, to be written to the lake: its id, table and files."""
 
     id: str
     table: pa.Table
-    shas: list[str]
+    files: list[BatchFile]
 
 
 @dataclass
@@ -227,7 +235,7 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
             if offset and isinstance(source, LineSource)
             else source.read(path)
         )
-        held = _read_held(file.held) if file.held and source.rewritten and not offset else None
+        held = read_ids(file.held, KEY) if file.held and source.rewritten and not offset else None
         seen: list[str] = []
         repeated = 0
         for item in records:
@@ -266,18 +274,6 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
     if chunk.spool is not None:
         _spool(parsed, Path(chunk.spool))
     return parsed
-
-
-def _read_held(where: tuple[str, int, int | None]) -> frozenset[str]:
-    """The record ids at `where` (see `BatchIndex.held_records`); none if it cannot be read."""
-    path, first, rows = where
-    try:
-        ids = pq.read_table(path, columns=["event_id"]).column("event_id")
-    except (OSError, ValueError, KeyError):  # gone or damaged: the file is read whole
-        return frozenset()
-    if rows is not None:
-        ids = ids.slice(first, rows)
-    return frozenset(ids.to_pylist())
 
 
 #: The column that carries a table's full texts in a spool file.
@@ -519,7 +515,7 @@ def _write_batch(
                 [c for start, rows in spans for c in texts.slice(start, rows).chunks], pa.string()
             )
         table = table.replace_schema_metadata(files_metadata(held))
-        laid = _Batch(batch, table, [f.sha for f in held])
+        laid = _Batch(batch, table, held)
         # The lake keeps messages as sources gave them; the rules read the full texts.
         column = table.column_names.index(FULL_TEXT_COLUMN)
         result.tables[batch] = table.set_column(column, FULL_TEXT_COLUMN, texts)
@@ -572,7 +568,7 @@ def ingest_files(
     files = expand_paths(paths)
     global _IN_LAKE
     held_open = ExitStack()
-    index = held_open.enter_context(BatchIndex.open(deployment.lake.root / DATASET))
+    index = held_open.enter_context(BatchIndex.open(deployment.lake, DATASET, key=KEY))
     try:
         todo = _to_read(index, files, source, host, kept, result)
         clock.lap("hash")
@@ -711,8 +707,7 @@ def _finisher(
 
     def finish() -> None:
         if laid is not None:
-            deployment.lake.write(DATASET, laid.table, laid.id)
-            index.add(laid.id, laid.shas)
+            index.write(laid.table, laid.files)
         for sha, entries in to_keep:
             kept.add(sha, entries)
         for path, sha, ids in records:

@@ -1,11 +1,34 @@
-"""Which source files each lake batch of monitor_events holds: the same file twice adds nothing.
+"""Which source files each batch of a lake dataset holds: the same file twice adds nothing.
 
-One ingest writes one batch holding many files (a Parquet file per batch costs more than parsing
-a small EVTX file). The batch carries, in its Parquet metadata, the files it holds: content hash,
-path, rows and quarantine entries. That metadata is the truth. An index beside the batches (one
-JSON line per batch) answers "is this file in the lake?" without opening every batch; a batch
-the index lacks (the ingest stopped between writing it and indexing it, or an older version wrote
-one batch per file) is indexed from its metadata the next time the index is opened.
+Any room that ingests files (log files, registry extracts, exports of posts) into a dataset of
+its own gets from here what makes an ingest idempotent and resumable. One ingest writes one
+batch holding many files (a Parquet file per batch costs more than parsing a small file). The
+batch carries, in its Parquet metadata, the files it holds: content hash, path, rows and
+quarantine entries. That metadata is the truth. An index beside the batches (one JSON line per
+batch) answers "is this file in the dataset?" without opening every batch; a batch the index
+lacks (the ingest stopped between writing it and indexing it, or an older version wrote one
+batch per file) is indexed from its metadata the next time the index is opened. The index is
+held under a lock while open, so two ingests into one dataset take turns.
+
+A new room's ingest uses it so (`people` a dataset of its own, `read` its parser):
+
+    with BatchIndex.open(deployment.lake, "people") as index:
+        files, tables = [], []
+        for path in paths:
+            stat = path.stat()
+            name = str(path)
+            sha = index.known_hash(name, stat.st_size, stat.st_mtime_ns) or file_hash(path)
+            if not index.holds(sha):              # the same content twice adds nothing
+                table, bad = read(path)           # bad records: QuarantineEntry, with reasons
+                first = sum(t.num_rows for t in tables)
+                files.append(BatchFile(sha, name, "csv", first, table.num_rows, bad))
+                tables.append(table)
+            index.remember(name, stat.st_size, stat.st_mtime_ns, sha)  # not hashed again
+        if files:
+            index.write(pa.concat_tables(tables), files)  # in the lake, then in the index
+
+A stop anywhere leaves either no batch or a whole one, which the next run recognises; the next
+run also clears what a killed one left half-written.
 """
 
 from __future__ import annotations
@@ -22,6 +45,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vigil.lake.datasets import Lake
 from vigil.lake.quarantine import QuarantineEntry
 
 if sys.platform != "win32":
@@ -32,8 +56,9 @@ FILES_KEY = "vigil.files"
 #: Metadata key of a one-file batch of earlier versions: that file's quarantine entries.
 QUARANTINE_KEY = "vigil.quarantine"
 INDEX_NAME = "_files.jsonl"
-#: Beside the index: per file path whose records were read again after it changed, the ids of
-#: the records of its latest version (one Parquet file each, named by the path's hash).
+#: Beside the index: per file path whose records were read again after it changed (a log
+#: rewritten in place), the ids of the records of its latest version (one Parquet file each,
+#: named by the path's hash), so that the next version keeps only records not seen before.
 RECORDS_DIR = "_records"
 #: Parquet metadata key of such a file: the content hash of the version it describes.
 RECORDS_SHA_KEY = b"vigil.sha"
@@ -117,10 +142,16 @@ def batch_files(path: Path) -> list[BatchFile]:
 
 
 class BatchIndex:
-    """The file hash -> batch index of one dataset folder, held under a lock while open."""
+    """The file hash -> batch index of one dataset, held under a lock while open."""
 
-    def __init__(self, folder: Path, handle: IO[str], seen: IO[str] | None = None) -> None:
-        self.folder = folder
+    def __init__(
+        self, lake: Lake, dataset: str, handle: IO[str], seen: IO[str] | None = None, key: str = ""
+    ) -> None:
+        self.lake = lake
+        self.dataset = dataset
+        self.folder = lake.folder(dataset)
+        #: The column that identifies a record in this dataset (see `keep_records`).
+        self.key = key
         self._handle = handle
         self._seen_handle = seen
         self._seen: dict[str, tuple[int, int, str]] = {}
@@ -140,14 +171,20 @@ class BatchIndex:
             if line.strip():
                 item = json.loads(line)
                 self._note(item["batch"], item["files"])
-        for path in sorted(folder.glob("*.parquet")):
+        for path in sorted(self.folder.glob("*.parquet")):
             if path.stem not in self._batches:
                 self.add(path.stem, list(self.files(path.stem)))
 
     @classmethod
     @contextmanager
-    def open(cls, folder: Path) -> Iterator[BatchIndex]:
-        """The index, locked against another ingest into the same folder until closed."""
+    def open(cls, lake: Lake, dataset: str, *, key: str = "") -> Iterator[BatchIndex]:
+        """The index of `dataset`, locked against another ingest into it until closed.
+
+        `key` names the column that identifies a record, for datasets whose files are rewritten
+        in place (`keep_records`). What a killed ingest left half-written is cleared here: the
+        lock says no other ingest is writing.
+        """
+        folder = lake.folder(dataset)
         folder.mkdir(parents=True, exist_ok=True)
         with (
             (folder / INDEX_NAME).open("a+", encoding="utf-8") as handle,
@@ -155,7 +192,8 @@ class BatchIndex:
         ):
             if sys.platform != "win32":
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            index = cls(folder, handle, seen)
+            _clear_leftovers(folder)
+            index = cls(lake, dataset, handle, seen, key)
             try:
                 yield index
             finally:
@@ -170,8 +208,12 @@ class BatchIndex:
         """The batch that holds the file with this hash, if any."""
         return self._batch_of.get(sha)
 
+    def holds(self, sha: str) -> bool:
+        """Whether the dataset holds the file with this content hash."""
+        return sha in self._batch_of
+
     def shas(self) -> frozenset[str]:
-        """The hashes of every file the lake holds."""
+        """The hashes of every file the dataset holds."""
         return frozenset(self._batch_of)
 
     def known_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
@@ -228,7 +270,7 @@ class BatchIndex:
         """Keep the record ids of the version `sha` of `path` (after its batch is written)."""
         target = self.records_path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        table = pa.table({"event_id": pa.array(ids, pa.string())})
+        table = pa.table({self.key: pa.array(ids, pa.string())})
         table = table.replace_schema_metadata({RECORDS_SHA_KEY: sha.encode()})
         tmp = target.with_suffix(".tmp")
         pq.write_table(table, tmp, compression="zstd")
@@ -247,3 +289,37 @@ class BatchIndex:
         self._handle.write(json.dumps({"batch": batch, "files": shas}) + "\n")
         self._handle.flush()
         self._note(batch, shas)
+
+    def write(self, table: pa.Table, files: list[BatchFile]) -> str:
+        """Put a batch of `files` in the lake, then in the index; returns its id.
+
+        `table` holds the files' rows in their order (each file's `first` and `rows` say
+        where). The batch is named by its files, so writing the same files again writes nothing.
+        """
+        batch = batch_id(f.sha for f in files)
+        metadata = {**(table.schema.metadata or {}), **_encoded(files_metadata(files))}
+        self.lake.write(self.dataset, table.replace_schema_metadata(metadata), batch)
+        self.add(batch, [f.sha for f in files])
+        return batch
+
+
+def _encoded(metadata: dict[str, str]) -> dict[bytes, bytes]:
+    return {k.encode(): v.encode() for k, v in metadata.items()}
+
+
+def _clear_leftovers(folder: Path) -> None:
+    """Remove what a killed writer left: batches and record files written halfway."""
+    for stale in [*folder.glob("*.tmp-*"), *(folder / RECORDS_DIR).glob("*.tmp")]:
+        stale.unlink(missing_ok=True)
+
+
+def read_ids(where: tuple[str, int, int | None], key: str) -> frozenset[str]:
+    """The record ids at `where` (see `BatchIndex.held_records`); none if it cannot be read."""
+    path, first, rows = where
+    try:
+        ids = pq.read_table(path, columns=[key]).column(key)
+    except (OSError, ValueError, KeyError):  # gone or damaged: the file is read whole
+        return frozenset()
+    if rows is not None:
+        ids = ids.slice(first, rows)
+    return frozenset(ids.to_pylist())
