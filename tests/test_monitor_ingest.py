@@ -187,6 +187,27 @@ def test_stop_between_batch_and_index_adds_nothing_twice(
     assert reasons == ["no log source recognises this file (evtx, jsonl, access, syslog)", "syslog"]
 
 
+def test_hosts_are_placed_before_their_batch_is_in_the_lake(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop once the batch is written: the next ingest finds every file in the lake, and
+    must still know their hosts, or a host would never be listed (nor its logs' kind)."""
+    folder = _logs(tmp_path / "logs")
+
+    def stop(self: BatchIndex, batch: str, shas: list[str]) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BatchIndex, "add", stop)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(deployment, deployment.system(), [folder], unit="C01", workers=1)
+    monkeypatch.undo()
+    again = ingest_files(deployment, deployment.system(), [folder], unit="C01", workers=1)
+    assert again.events == 0
+    with deployment.store.reader() as session:
+        hosts = {(h.host, h.unit) for h in list_hosts(session, deployment.system())}
+    assert hosts == {("web01", "C01"), ("portal-access", "C01"), ("ws-07", "C01")}
+
+
 def test_quarantine_survives_a_stop_between_batch_and_quarantine(
     deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

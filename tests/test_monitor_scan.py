@@ -305,7 +305,7 @@ def test_silent_sensors_and_the_detect_hook(deployment: Deployment, tmp_path: Pa
     assert finding.title == "Sensor silent: web01 (syslog) sent no event for 120 minutes"
     later = deployment.now() + timedelta(minutes=31)
     assert {f.subject for f in silence_findings(deployment, later)} == {"web01", "db01"}
-    assert [f.rule for f in vigil_detect(deployment)] == [SILENT_RULE]
+    assert [f.rule for f in vigil_detect(deployment).findings] == [SILENT_RULE]
     assert deployment.now() == BEFORE
 
 

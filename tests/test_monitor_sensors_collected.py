@@ -84,7 +84,7 @@ def test_a_collected_host_never_falls_silent_and_a_silent_live_host_does(
     (finding,) = silence_findings(deployment)
     assert (finding.rule, finding.subject, finding.unit) == (SILENT_RULE, "ws-live", "C01")
     assert finding.evidence["silent_minutes"] == 120
-    assert [f.subject for f in vigil_detect(deployment)] == ["ws-live"]
+    assert [f.subject for f in vigil_detect(deployment).findings] == ["ws-live"]
     # Listed all the same, and saying why they cannot fall silent.
     sensors = {s.host: (s.unit, s.events, s.collected) for s in read_sensors(deployment)}
     assert sensors == {"ws-live": ("C01", 1, False), "lab-dc01": ("C02", 2, True)}

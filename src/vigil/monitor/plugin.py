@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vigil.core.finding import Finding
-from vigil.plugins import DemoContext, NavItem, hookimpl
+from vigil.plugins import DemoContext, Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     from vigil.deployment import Deployment
@@ -25,15 +24,12 @@ def vigil_cli(app: Any) -> None:
 
 
 @hookimpl
-def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
-    """Silent sensors, and every rule set over the events it has not scanned yet."""
-    from vigil.monitor.detect.indicators.match import detect_indicators
-    from vigil.monitor.detect.sensors import silence_findings
-    from vigil.monitor.detect.sigma.scan import scan_all
+def vigil_detect(deployment: Deployment) -> Detection:
+    """Silent sensors, every rule set over the events it has not scanned yet, indicators; the
+    rule sets' scanned marks are saved by the caller with the findings."""
+    from vigil.monitor.detect.run import detect_stored
 
-    findings = silence_findings(deployment)
-    _reports, sigma = scan_all(deployment, deployment.system("detect"), record=False)
-    return findings + sigma + detect_indicators(deployment)
+    return detect_stored(deployment)
 
 
 @hookimpl

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.clikit import (
     DEFAULT_DATA,
+    EXIT_ERROR,
     EXIT_FOUND,
     DataDir,
     console,
+    err_console,
     handle_errors,
     open_deployment,
     print_json_lines,
 )
 from vigil.core.clock import parse_optional_time
+from vigil.core.errors import IngestError, VigilError
 from vigil.core.i18n import _
 from vigil.deployment import Deployment
+from vigil.store.db import store_error
 
 if TYPE_CHECKING:
     from vigil.monitor.detect.sigma.scan import RuleSetScan
@@ -34,6 +40,10 @@ monitor_app = typer.Typer(
 
 def mount(app: typer.Typer) -> None:
     app.add_typer(monitor_app, name="monitor")
+
+
+#: What to do after an ingest that failed: nothing it put in the lake is lost.
+AGAIN = "run it again: what is in the lake stays, and its batches not scanned are scanned then"
 
 
 def _t(deployment: Deployment, message: str) -> str:
@@ -61,12 +71,36 @@ def _ingest_once(
         "workers": workers,
         "collected": collected,
     }
-    if run_rules:
-        result, reports = ingest_and_scan(dep, actor, paths, **options)
-    else:
-        result, reports = ingest_files(dep, actor, paths, **options), []
+    try:
+        if run_rules:
+            result, reports = ingest_and_scan(dep, actor, paths, **options)
+        else:
+            result, reports = ingest_files(dep, actor, paths, **options), []
+    except SQLAlchemyError as e:
+        raise store_error(e, "ingest", AGAIN) from e
+    except OSError as e:  # a full disk, a file gone while read
+        raise IngestError(f"the ingest stopped: {e}; {AGAIN}") from e
     _report_ingest(dep, result, reports)
     return len(result.batches)
+
+
+def _watch(dep: Deployment, polls: int, interval: float, poll: Callable[[], object]) -> bool:
+    """Poll until `polls` are done (0: for ever); a poll that fails is said on stderr and the
+    next one tries again. Returns whether the last poll failed."""
+    done = 0
+    failed = False
+    while polls == 0 or done < polls:
+        if done:
+            time.sleep(interval)
+        try:
+            poll()
+            failed = False
+        except VigilError as e:
+            failed = True
+            err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+            err_console.print(_t(dep, "still watching: the next poll tries again"))
+        done += 1
+    return failed
 
 
 def _report_ingest(dep: Deployment, result: IngestResult, reports: list[RuleSetScan]) -> None:
@@ -103,8 +137,9 @@ def _report_ingest(dep: Deployment, result: IngestResult, reports: list[RuleSetS
                 hosts=", ".join(unknown)
             )
         )
-    if result.batches:
-        for r in reports:
+    # Batches a failed run left unscanned are scanned by the next, files new or not.
+    for r in reports:
+        if r.batches:
             console.print(
                 _t(
                     dep,
@@ -154,14 +189,20 @@ def ingest(
         int, typer.Option(hidden=True, help="Stop --watch after this many polls.")
     ] = 0,
 ) -> None:
-    """Ingest logs (EVTX, syslog, JSON lines, access logs), then run every rule set over them."""
+    """Ingest logs (EVTX, syslog, JSON lines, access logs), then run every rule set over them.
+
+    What a stopped or failed ingest wrote stays in the lake; running it again goes on from
+    there. With --watch, a poll that fails is said and the next poll tries again.
+    """
     with open_deployment(data) as dep:
-        _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
-        done = 1
-        while watch and (polls == 0 or done < polls):
-            time.sleep(interval)
-            _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
-            done += 1
+
+        def once() -> int:
+            return _ingest_once(dep, paths, unit, host, source, workers, rules, collected)
+
+        if not watch:
+            once()
+        elif _watch(dep, polls, interval, once):
+            raise typer.Exit(EXIT_ERROR)
 
 
 @monitor_app.command("events")

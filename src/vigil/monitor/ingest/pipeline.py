@@ -566,6 +566,13 @@ def ingest_files(
     kept = _Kept(deployment)
     clock = _Clock(result.timings)
     files = expand_paths(paths)
+
+    def place(hosts: set[str]) -> None:
+        with deployment.store.session() as session:
+            result.placed += record_hosts(
+                session, actor, deployment.units, hosts, unit, collected=collected
+            )
+
     global _IN_LAKE
     held_open = ExitStack()
     index = held_open.enter_context(BatchIndex.open(deployment.lake, DATASET, key=KEY))
@@ -596,7 +603,17 @@ def ingest_files(
                     records = [
                         (o.path, o.sha, o.records) for o in outcomes if o.records is not None
                     ]
-                    finish = _finisher(deployment, laid, to_keep, files_seen, kept, index, records)
+                    hosts = {h for o in outcomes if o.status == INGESTED for h in o.hosts}
+                    finish = _finisher(
+                        laid,
+                        hosts,
+                        to_keep,
+                        files_seen,
+                        records,
+                        place=place,
+                        kept=kept,
+                        index=index,
+                    )
                     if write_behind and number + 1 == len(chunks):
                         result.pending = _start(finish, held_open)
                         clock.lap("write")
@@ -615,11 +632,7 @@ def ingest_files(
         raise
     if result.pending is None:
         held_open.close()
-    seen_hosts = {h for f in result.files for h in f.hosts}
     with deployment.store.session() as session:
-        result.placed = record_hosts(
-            session, actor, deployment.units, seen_hosts, unit, collected=collected
-        )
         audit(
             session,
             actor,
@@ -694,19 +707,24 @@ def _to_read(
 
 
 def _finisher(
-    deployment: Deployment,
     laid: _Batch | None,
+    hosts: set[str],
     to_keep: list[tuple[str, list[QuarantineEntry]]],
     files_seen: list[tuple[str, int, int, str]],
+    records: list[tuple[str, str, list[str]]],
+    *,
+    place: Callable[[set[str]], None],
     kept: _Kept,
     index: BatchIndex,
-    records: list[tuple[str, str, list[str]]],
 ) -> Callable[[], None]:
-    """What follows a batch's lay-out: write and index it, keep its quarantine entries, note
-    its files' sizes and times (in that order: a stop leaves nothing claimed that is not in)."""
+    """What follows a batch's lay-out: place its hosts, write and index it, keep its quarantine
+    entries, note its files' sizes and times (in that order: a stop leaves nothing claimed that
+    is not in, and no host of the lake unplaced; placing a host again changes nothing)."""
 
     def finish() -> None:
         if laid is not None:
+            if hosts:
+                place(hosts)
             index.write(laid.table, laid.files)
         for sha, entries in to_keep:
             kept.add(sha, entries)

@@ -2,7 +2,9 @@
 
 Each rule set keeps the list of lake batches it has scanned (monitor_scans): new batches are the
 lake's batches minus those. Findings and the scanned marks are written in one transaction, so a
-crash means the batches are scanned again, which changes nothing (occurrences are event ids).
+crash or a store that refuses them means the batches are scanned again, which changes nothing
+(occurrences are event ids). A scan told not to record writes nothing at all: its caller saves
+the findings and the marks (`save_marks`) together, as `vigil detect` does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vigil.core.access import Actor, Permission
@@ -41,6 +44,7 @@ from vigil.monitor.ingest.events import DATASET, FULL_TEXT_COLUMN
 from vigil.monitor.ingest.hosts import host_units
 from vigil.monitor.ingest.pipeline import IngestResult, ingest_files
 from vigil.monitor.models import MonitorRule, MonitorRuleSet, MonitorScan
+from vigil.store.db import store_error
 from vigil.store.findings import RecordResult, record_findings
 
 #: How far around the new events a correlation looks for older ones when its window is not
@@ -59,6 +63,8 @@ class RuleSetScan:
     seconds: float = 0.0
     #: Seconds per stage: load (rules and events), match, findings (built), record (stored).
     timings: dict[str, float] = field(default_factory=dict)
+    #: The batches scanned and the matches in each: the marks to save with the findings.
+    marks: dict[str, int] = field(default_factory=dict)
 
     def lap(self, stage: str, since: float) -> float:
         now = perf_counter()
@@ -240,6 +246,9 @@ def scan_rule_set(
 ) -> tuple[RuleSetScan, list[Finding]]:
     """Run one rule set over its unscanned batches; record findings and marks unless told not to.
 
+    Recorded, both go in one transaction: if the store refuses, neither is kept (a StoreError
+    says so) and the next scan looks at the same batches again. Not recorded, nothing is
+    written: the marks are in the scan's `marks`, for `save_marks` with the findings.
     `tables` may hold batches still being written to the lake (`ingest_files(write_behind=
     True)`): they are scanned from memory, and `ready()` is waited for before anything is
     recorded about them.
@@ -291,19 +300,30 @@ def scan_rule_set(
     per_batch = [0] * len(new)
     for hit in hits:
         per_batch[reader.batch_of(hit.row)] += 1
-    marks = [
-        MonitorScan(ruleset=ruleset, batch=b, matches=n)
-        for b, n in zip(new, per_batch, strict=True)
-    ]
+    report.marks = dict(zip(new, per_batch, strict=True))
     if ready is not None:
         ready()
-    with deployment.store.session() as session:
-        if record:
-            report.recorded = record_findings(session, findings)
-        session.add_all(marks)
+    if record:
+        try:
+            with deployment.store.session() as session:
+                report.recorded = record_findings(session, findings)
+                save_marks(session, [report])
+        except SQLAlchemyError as e:
+            doing = f"rule set {ruleset}: storing {len(findings)} findings of {len(new)} batches"
+            raise store_error(e, doing, "they are scanned again at the next run") from e
     report.lap("record", lap)
     report.seconds = perf_counter() - started
     return report, findings
+
+
+def save_marks(session: Session, scans: Iterable[RuleSetScan]) -> None:
+    """Note the batches the scans went over as scanned, in the caller's transaction.
+
+    Merged, not inserted: a batch another run has just marked is marked once.
+    """
+    for scan in scans:
+        for batch, matches in scan.marks.items():
+            session.merge(MonitorScan(ruleset=scan.ruleset, batch=batch, matches=matches))
 
 
 def _findings(
@@ -365,6 +385,7 @@ def merge_scans(scans: Iterable[RuleSetScan]) -> list[RuleSetScan]:
         total.findings += scan.findings
         total.recorded += scan.recorded
         total.seconds += scan.seconds
+        total.marks.update(scan.marks)
         for stage, seconds in scan.timings.items():
             total.timings[stage] = total.timings.get(stage, 0.0) + seconds
     return list(merged.values())
