@@ -199,6 +199,12 @@ class BatchIndex:
             finally:
                 seen.flush()
 
+    def inherited(self) -> tuple[int, ...]:
+        """The descriptors a process forked while the index is open must close, so that the
+        lock goes with the process that opened it, not with its children."""
+        handles = (self._handle, self._seen_handle)
+        return tuple(h.fileno() for h in handles if h is not None)
+
     def _note(self, batch: str, shas: list[str]) -> None:
         self._batches.add(batch)
         for sha in shas:

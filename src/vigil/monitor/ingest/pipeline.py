@@ -13,10 +13,6 @@ ingest again resumes. Bad records go to quarantine with file, line or record, an
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -43,6 +39,7 @@ from vigil.monitor.ingest.events import DATASET, FULL_TEXT_COLUMN, EventTableBui
 from vigil.monitor.ingest.hosts import HostPlacement, host_units, record_hosts
 from vigil.monitor.ingest.sources import source_for, source_named
 from vigil.monitor.ingest.sources.base import LineSource
+from vigil.monitor.ingest.workers import spool_folder, spool_tables, unspool, worker_pool
 from vigil.store.audit import audit
 
 INGESTED = "ingested"
@@ -144,7 +141,7 @@ class _Chunk:
     files: tuple[_File, ...]
     units: dict[str, str]
     default_unit: str
-    #: A worker process leaves its tables here as Arrow files (see `_spool`); None: in memory.
+    #: A worker process leaves its tables here as Arrow files (`spool_tables`); None: in memory.
     spool: str | None = None
 
 
@@ -166,7 +163,7 @@ class _Parsed:
     tables: list[pa.Table]
     #: Per table, each event's full text for keyword rules (EventTableBuilder.full_text).
     texts: list[pa.Array]
-    #: The tables and texts left in the spool by a worker, to be read back (`_unspool`).
+    #: The tables and texts left in the spool by a worker, to be read back (`_unspooled`).
     spooled: list[str] = field(default_factory=list)
 
 
@@ -272,43 +269,8 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
         parsed.tables.append(builder.table())
         parsed.texts.append(builder.full_text())
     if chunk.spool is not None:
-        _spool(parsed, Path(chunk.spool))
-    return parsed
-
-
-#: The column that carries a table's full texts in a spool file.
-_TEXT = "\x1ffull_text"
-
-
-def _spool(parsed: _Parsed, folder: Path) -> None:
-    """Move the parsed tables into Arrow files in `folder` (in a worker process).
-
-    The parent maps them instead of receiving them through a pipe: sending a table pickles
-    and copies it twice, and a batch's tables are hundreds of MB (a column of offsets per
-    sparse field). Measured on an ingest of 200,000 EVTX events: the parent's CPU (it also runs
-    the rules) fell from 3.2 to 1.6 s, the workers' from 9.1 to about 7.2 s.
-    """
-    for table, texts in zip(parsed.tables, parsed.texts, strict=True):
-        handle, name = tempfile.mkstemp(suffix=".arrow", dir=folder)
-        with (
-            os.fdopen(handle, "wb") as out,
-            pa.ipc.new_file(out, table.schema.append(pa.field(_TEXT, pa.string()))) as writer,
-        ):
-            writer.write_table(table.append_column(_TEXT, texts))
-        parsed.spooled.append(name)
-    parsed.tables, parsed.texts = [], []
-
-
-def _unspool(parsed: _Parsed) -> _Parsed:
-    """Read back what `_spool` left: mapped, not copied; the files are removed at once."""
-    for name in parsed.spooled:
-        table = pa.ipc.open_file(pa.memory_map(name)).read_all()
-        os.unlink(name)
-        index = table.schema.get_field_index(_TEXT)
-        texts = table.column(index)
-        parsed.texts.append(texts.chunk(0) if texts.num_chunks == 1 else texts.combine_chunks())
-        parsed.tables.append(table.remove_column(index))
-    parsed.spooled = []
+        parsed.spooled = spool_tables(parsed.tables, parsed.texts, Path(chunk.spool))
+        parsed.tables, parsed.texts = [], []
     return parsed
 
 
@@ -366,33 +328,14 @@ def _batches(files: list[_File]) -> list[list[_File]]:
 
 
 @contextmanager
-def _spool_folder(deployment: Deployment) -> Iterator[Path]:
-    """A folder of this ingest's own beside the lake, for workers' tables; removed after.
-
-    Called with the batch index locked: no other ingest runs, so what the spool still holds
-    was left by one that was killed, and goes.
-    """
-    root = deployment.lake.root / ".spool"
-    if root.is_dir():
-        for stale in root.iterdir():
-            shutil.rmtree(stale, ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=root))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def _parser(workers: int, size: int) -> Iterator[ProcessPoolExecutor | None]:
+def _parser(
+    workers: int, size: int, inherited: tuple[int, ...]
+) -> Iterator[ProcessPoolExecutor | None]:
     """Worker processes when there are several and enough to parse; None parses here."""
     if workers <= 1 or size < PARALLEL_MIN_BYTES:
         yield None
         return
-    # fork: workers start in milliseconds and inherit the imported parsers.
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with worker_pool(workers, inherited) as pool:
         yield pool
 
 
@@ -412,7 +355,16 @@ def _parse(
         for run in _split(list(chunk.files), workers * CHUNKS_PER_WORKER)
     ]
     futures = [pool.submit(parse_chunk, piece) for piece in pieces]
-    return lambda: [_unspool(f.result()) for f in futures]
+    return lambda: [_unspooled(f.result()) for f in futures]
+
+
+def _unspooled(parsed: _Parsed) -> _Parsed:
+    """The tables a worker left in the spool, read back."""
+    tables, texts = unspool(parsed.spooled)
+    parsed.tables += tables
+    parsed.texts += texts
+    parsed.spooled = []
+    return parsed
 
 
 def combine_tables(tables: list[pa.Table]) -> pa.Table:
@@ -582,8 +534,13 @@ def ingest_files(
         planned: set[str] = set()  # the files written to this ingest's batches
         _IN_LAKE = index.shas()
         try:
-            with _parser(workers, sum(f.size for f in todo)) as pool:
-                spool = None if pool is None else held_open.enter_context(_spool_folder(deployment))
+            size = sum(f.size for f in todo)
+            with _parser(workers, size, index.inherited()) as pool:
+                spool = (
+                    None
+                    if pool is None
+                    else held_open.enter_context(spool_folder(deployment.lake.root))
+                )
                 chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
                 started = [_parse(pool, chunk, workers, spool) for chunk in chunks[:1]]
                 if while_parsing is not None and pool is not None:
