@@ -73,7 +73,7 @@ def ioc_import(
                     lang,
                     "  quarantined {where}: {reason}",
                     where=problem.location,
-                    reason=problem.reason,
+                    reason=problem.message,
                 )
             if len(report.problems) > 20:
                 _say(

@@ -42,14 +42,14 @@ def rules_check(
     ] = "low",
 ) -> None:
     """Validate Sigma rules: parse errors, pySigma validators, conversion; prints file:line."""
-    from vigil.monitor.detect.sigma.rules import check_rules
+    from vigil.monitor.detect.sigma.rules import LEVELS, check_rules, problem_level, problem_line
 
-    order = ["error", "high", "medium", "low", "informational"]
-    keep = set(order[: order.index(min_severity) + 1]) if min_severity in order else set(order)
-    issues = [i for i in check_rules(folder) if i.severity in keep]
+    cut = LEVELS.index(min_severity) + 1 if min_severity in LEVELS else len(LEVELS)
+    keep = set(LEVELS[:cut])
+    issues = [i for i in check_rules(folder) if problem_level(i) in keep]
     for issue in issues:
-        typer.echo(str(issue))
-    errors = sum(1 for i in issues if i.severity in ("error", "high"))
+        typer.echo(problem_line(issue))
+    errors = sum(1 for i in issues if problem_level(i) in ("error", "high"))
     typer.echo(f"{len(issues)} issues, {errors} errors")
     if errors:
         raise typer.Exit(EXIT_FOUND)
@@ -65,6 +65,7 @@ def rules_add(
     ] = None,
 ) -> None:
     """Register a rule set: every rule is converted to SQL now; failures are listed."""
+    from vigil.monitor.detect.sigma.rules import problem_line
     from vigil.monitor.detect.sigma.ruleset import add_rule_set
 
     with open_deployment(data) as dep:
@@ -73,7 +74,7 @@ def rules_add(
         for failure in result.failures:
             typer.echo(f"{failure.path}: {failure.error}")
         for issue in result.issues:
-            typer.echo(str(issue))
+            typer.echo(problem_line(issue))
         console.print(
             _t(
                 dep,

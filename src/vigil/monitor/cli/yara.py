@@ -24,6 +24,7 @@ from vigil.clikit import (
     print_json_lines,
 )
 from vigil.core.config import Settings
+from vigil.core.errors import Location
 from vigil.core.finding import Finding
 from vigil.core.i18n import _
 
@@ -149,7 +150,8 @@ def yara_check(
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         for error in report.errors:
-            _say(lang, "skipped {error}", error=str(error))
+            where = Location(error.location.source, error.location.line)
+            _say(lang, "skipped {error}", error=f"{where}: {error.code} {error.message}")
         _say(
             lang,
             "{files} files, {rules} rules compiled, {skipped} files skipped, {warnings} warnings",

@@ -1,8 +1,8 @@
 """Reads indicators of compromise from STIX 2.1 bundles, MISP events and signature-base IOC lists.
 
-Each reader returns the indicators it understood and, for everything else, a problem that names
-the file and line (or object id) and the reason: a bad record is reported and quarantined, never
-fatal and never dropped silently.
+Each reader returns the indicators it understood and, for everything else, a problem
+(`InputProblem`) that names the file and line (or object id), the reason and a code: a bad
+record is reported and quarantined, never fatal and never dropped silently.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from vigil.core.indicators import (
     normalise_ip,
     normalise_url,
 )
+from vigil.core.problems import InputProblem
 from vigil.lake.quarantine import Quarantine, QuarantineEntry
 from vigil.store.indicators import UpsertResult, upsert_indicators
 
@@ -43,21 +44,13 @@ QUARANTINE_DATASET = "indicators"
 FORMATS = ("stix", "misp", "sigbase")
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """Something in a feed that did not become an indicator, and why."""
-
-    location: Location
-    reason: str
-    raw: str = ""
-
-
 @dataclass
 class ImportReport:
     path: str
     format: str
     indicators: list[Indicator] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
+    #: What did not become an indicator, and why (each one an error: the record is left out).
+    problems: list[InputProblem] = field(default_factory=list)
     #: Records left out on purpose (to_ids false, revoked, duplicates...), by reason.
     skipped: Counter[str] = field(default_factory=Counter)
 
@@ -65,9 +58,17 @@ class ImportReport:
         return dict(sorted(Counter(ind.kind.value for ind in self.indicators).items()))
 
     def problem(
-        self, reason: str, *, line: int | None = None, record: str | None = None, raw: str = ""
+        self,
+        reason: str,
+        code: str,
+        *,
+        line: int | None = None,
+        record: str | None = None,
+        raw: str = "",
     ) -> None:
-        self.problems.append(ImportProblem(Location(self.path, line, record), reason, raw))
+        self.problems.append(
+            InputProblem.error(self.path, reason, line=line, record=record, code=code, raw=raw)
+        )
 
     def add(self, indicator: Indicator) -> None:
         self.indicators.append(indicator)
@@ -179,7 +180,7 @@ def read_sigbase(path: Path, source: str = "signature-base") -> ImportReport:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                report.problem("not UTF-8", line=number, raw=raw.decode("latin-1"))
+                report.problem("not UTF-8", "not-utf8", line=number, raw=raw.decode("latin-1"))
                 continue
             stripped = text.strip()
             if stripped.startswith("#"):
@@ -204,7 +205,7 @@ def read_sigbase(path: Path, source: str = "signature-base") -> ImportReport:
                     )
                 )
             except IndicatorError as e:
-                report.problem(e.message, line=number, raw=stripped)
+                report.problem(e.message, "indicator", line=number, raw=stripped)
     return _dedupe(report)
 
 
@@ -315,19 +316,25 @@ def read_stix(path: Path, source: str | None = None, default_confidence: int = 5
             obj = stix2.parse(raw, allow_custom=True, version="2.1")
         except (STIXError, ValueError, ParseException) as e:
             report.problem(
-                f"invalid STIX indicator: {e}", record=record, raw=json.dumps(raw)[:2000]
+                f"invalid STIX indicator: {e}",
+                "stix",
+                record=record,
+                raw=json.dumps(raw)[:2000],
             )
             continue
         if obj.get("revoked"):
             report.skipped["revoked"] += 1
             continue
         if obj.get("pattern_type", "stix") != "stix":
-            report.problem(f"pattern type {obj['pattern_type']!r} is not supported", record=record)
+            message = f"pattern type {obj['pattern_type']!r} is not supported"
+            report.problem(message, "pattern-type", record=record)
             continue
         try:
             values = stix_pattern_values(obj["pattern"])
         except UnsupportedPattern as e:
-            report.problem(f"unsupported pattern: {e}", record=record, raw=obj["pattern"])
+            report.problem(
+                f"unsupported pattern: {e}", "pattern", record=record, raw=obj["pattern"]
+            )
             continue
         creator = obj.get("created_by_ref")
         origin = source or identities.get(creator) or (str(creator) if creator else "stix")
@@ -348,7 +355,7 @@ def read_stix(path: Path, source: str | None = None, default_confidence: int = 5
                     )
                 )
             except IndicatorError as e:
-                report.problem(e.message, record=record, raw=value)
+                report.problem(e.message, "indicator", record=record, raw=value)
     return _dedupe(report)
 
 
@@ -424,7 +431,7 @@ def read_misp(path: Path, source: str | None = None) -> ImportReport:
         for where, attribute in _misp_attributes(event):
             record = f"{event.get('uuid', '?')} {where}"
             if not isinstance(attribute, dict):
-                report.problem("attribute is not an object", record=record)
+                report.problem("attribute is not an object", "misp", record=record)
                 continue
             if attribute.get("deleted") and _truthy(attribute["deleted"]):
                 report.skipped["deleted"] += 1
@@ -441,6 +448,7 @@ def read_misp(path: Path, source: str | None = None) -> ImportReport:
             if len(values) != len(kind_parts):
                 report.problem(
                     f"{attribute.get('type')} value needs {len(kind_parts)} parts",
+                    "misp",
                     record=record,
                     raw=raw,
                 )
@@ -461,7 +469,7 @@ def read_misp(path: Path, source: str | None = None) -> ImportReport:
                         )
                     )
                 except IndicatorError as e:
-                    report.problem(e.message, record=record, raw=raw)
+                    report.problem(e.message, "indicator", record=record, raw=raw)
     return _dedupe(report)
 
 
@@ -513,16 +521,7 @@ def import_indicators(
         indicators.extend(report.indicators)
         if quarantine is not None:
             for problem in report.problems:
-                quarantine.add(
-                    QuarantineEntry(
-                        dataset=QUARANTINE_DATASET,
-                        source=problem.location.source,
-                        reason=problem.reason,
-                        line=problem.location.line,
-                        record=problem.location.record,
-                        raw=problem.raw,
-                    )
-                )
+                quarantine.add(QuarantineEntry.of(QUARANTINE_DATASET, problem))
     origin = ", ".join(r.path for r in reports)
     result = upsert_indicators(session, actor, indicators, origin=origin[:1000])
     return reports, result

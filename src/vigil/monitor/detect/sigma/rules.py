@@ -1,7 +1,7 @@
 """Sigma rule folders: load them, check them (parse errors and pySigma validators) and convert them.
 
-Everything here is pure: files in, rules, SQL and issues out. Storing a rule set is
-`vigil.monitor.detect.sigma.ruleset`.
+Everything here is pure: files in, rules, SQL and problems (`InputProblem`) out. Storing a rule
+set is `vigil.monitor.detect.sigma.ruleset`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from sigma.validation import SigmaValidator
 from sigma.validators.base import SigmaValidationIssue
 from sigma.validators.core import validators as core_validators
 
+from vigil.core.errors import Location
+from vigil.core.problems import InputProblem, ProblemSeverity
 from vigil.monitor.detect.sigma.backend import DuckDBBackend, referenced_columns
 from vigil.monitor.detect.sigma.pipeline import mapping_for, vigil_pipeline
 from vigil.monitor.detect.sigma.prefilter import Node, rule_tree
@@ -37,19 +39,35 @@ RULE_SUFFIXES = (".yml", ".yaml")
 CORRELATION_GROUP = "correlation"
 
 
-@dataclass(frozen=True)
-class RuleIssue:
-    """A problem in a rule file, with where it is."""
+#: pySigma's validator levels, worst first, and the severity each is given. No validator issue
+#: leaves a rule out (it is still converted and run), so none is an error of ours; the level
+#: stays the problem's `code`, which `rules check` shows and filters on.
+VALIDATOR_LEVELS: dict[str, ProblemSeverity] = {
+    "high": ProblemSeverity.WARNING,
+    "medium": ProblemSeverity.WARNING,
+    "low": ProblemSeverity.INFO,
+    "informational": ProblemSeverity.INFO,
+}
+#: What a rule file's problems are called by level, worst first: errors, then the validators'.
+LEVELS = ("error", *VALIDATOR_LEVELS)
 
-    path: str
-    line: int | None
-    severity: str  # error, high, medium, low, informational
-    message: str
-    rule_id: str | None = None
 
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.severity}: {self.message}"
+def problem_level(problem: InputProblem) -> str:
+    """A rule file problem's level as `rules check` names it: error, or a validator's level."""
+    return problem.code if problem.code in VALIDATOR_LEVELS else "error"
+
+
+def problem_line(problem: InputProblem) -> str:
+    """`file:line: level: message`, the line `rules check` and `rules add` print."""
+    where = problem.location
+    place = f"{where.source}:{where.line}" if where.line else where.source
+    return f"{place}: {problem_level(problem)}: {problem.message}"
+
+
+def _error(
+    path: Path | str, message: str, code: str, line: int | None = None, rule: str | None = None
+) -> InputProblem:
+    return InputProblem.error(str(path), message, line=line, record=rule, code=code)
 
 
 @dataclass
@@ -103,16 +121,16 @@ def rule_files(folder: Path) -> list[Path]:
     )
 
 
-def load_rules(folder: Path) -> tuple[list[RuleFile], list[RuleIssue]]:
-    """Parse every rule file; a file that does not parse is an issue, never an exception."""
+def load_rules(folder: Path) -> tuple[list[RuleFile], list[InputProblem]]:
+    """Parse every rule file; a file that does not parse is a problem, never an exception."""
     files: list[RuleFile] = []
-    issues: list[RuleIssue] = []
+    issues: list[InputProblem] = []
     for path in rule_files(folder):
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            issues.append(RuleIssue(str(path), None, "error", f"not UTF-8 at byte {e.start}"))
+            issues.append(_error(path, f"not UTF-8 at byte {e.start}", "not-utf8"))
             continue
         entry = RuleFile(path, text, hashlib.sha256(raw).hexdigest())
         try:
@@ -122,7 +140,7 @@ def load_rules(folder: Path) -> tuple[list[RuleFile], list[RuleIssue]]:
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
-            issues.append(RuleIssue(str(path), line, "error", f"YAML: {e}".replace("\n", " ")))
+            issues.append(_error(path, f"YAML: {e}".replace("\n", " "), "yaml", line))
             continue
         except SigmaError as e:
             issues.append(_error_issue(path, text, e, None))
@@ -137,35 +155,34 @@ def load_rules(folder: Path) -> tuple[list[RuleFile], list[RuleIssue]]:
     return files, issues
 
 
-def _error_issue(path: Path, text: str, error: SigmaError, rule_id: str | None) -> RuleIssue:
+def _error_issue(path: Path, text: str, error: SigmaError, rule_id: str | None) -> InputProblem:
     line = error.source.line if error.source is not None else None
     message = getattr(error, "args", [str(error)])[0] if error.args else str(error)
     if line is None:
         line = line_of(text, "detection:") or 1
-    return RuleIssue(str(path), line, "error", f"{type(error).__name__}: {message}", rule_id)
+    return _error(path, f"{type(error).__name__}: {message}", "sigma", line, rule_id)
 
 
-def validate_rules(files: list[RuleFile]) -> list[RuleIssue]:
+def validate_rules(files: list[RuleFile]) -> list[InputProblem]:
     """pySigma's validators (offline ones) over all rules, each issue placed at a line."""
     chosen = [cls for name, cls in core_validators.items() if name not in SKIPPED_VALIDATORS]
     validator = SigmaValidator(chosen)
     by_rule = {id(rule): f for f in files for rule in f.rules}
-    issues: list[RuleIssue] = []
+    issues: list[InputProblem] = []
     rules = cast(Iterator[SigmaRule], iter([r for f in files for r in f.rules]))
     for issue in validator.validate_rules(rules):
+        level = issue.severity.name.lower()
         for rule in issue.rules:
             where = by_rule.get(id(rule))
             if where is None:
                 continue
-            issues.append(
-                RuleIssue(
-                    str(where.path),
-                    line_of(where.text, _needle(issue)) or 1,
-                    issue.severity.name.lower(),
-                    f"{type(issue).__name__}: {issue.description}{_details(issue)}",
-                    str(rule.id) if rule.id else None,
-                )
+            location = Location(
+                str(where.path),
+                line_of(where.text, _needle(issue)) or 1,
+                str(rule.id) if rule.id else None,
             )
+            message = f"{type(issue).__name__}: {issue.description}{_details(issue)}"
+            issues.append(InputProblem(location, VALIDATOR_LEVELS[level], message, level))
     return issues
 
 
@@ -267,24 +284,18 @@ def _convert_correlation(
     return converted
 
 
-def check_rules(folder: Path) -> list[RuleIssue]:
+def check_rules(folder: Path) -> list[InputProblem]:
     """Everything wrong with a folder: parse errors, validator issues, conversion failures."""
     files, issues = load_rules(folder)
     issues += validate_rules(files)
     for converted in convert_rules(files):
         if converted.error:
             text = next((f.text for f in files if str(f.path) == converted.path), "")
-            issues.append(
-                RuleIssue(
-                    converted.path,
-                    line_of(text, "logsource:" if "log source" in converted.error else "detection:")
-                    or 1,
-                    "error",
-                    f"cannot convert: {converted.error}",
-                    converted.id,
-                )
-            )
-    return sorted(issues, key=lambda i: (i.path, i.line or 0, i.message))
+            section = "logsource:" if "log source" in converted.error else "detection:"
+            message = f"cannot convert: {converted.error}"
+            line = line_of(text, section) or 1
+            issues.append(_error(converted.path, message, "convert", line, converted.id))
+    return sorted(issues, key=lambda i: (i.location.source, i.location.line or 0, i.message))
 
 
 def attack_tags(rule: AnyRule) -> list[str]:

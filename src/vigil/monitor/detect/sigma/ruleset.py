@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from vigil.core.access import Actor, Permission
 from vigil.core.clock import utcnow
 from vigil.core.errors import NotFoundError
+from vigil.core.problems import InputProblem
 from vigil.monitor.detect.sigma.rules import (
     ConvertedRule,
-    RuleIssue,
     attack_tags,
     convert_rules,
     load_rules,
@@ -39,7 +39,7 @@ class RuleSetResult:
     updated: int = 0
     removed: int = 0
     failures: list[ConvertedRule] = field(default_factory=list)
-    issues: list[RuleIssue] = field(default_factory=list)
+    issues: list[InputProblem] = field(default_factory=list)
 
 
 def _row_values(c: ConvertedRule) -> dict[str, Any]:

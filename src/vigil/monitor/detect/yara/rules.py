@@ -13,7 +13,7 @@ import io
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import yara_x
 
 from vigil.core.errors import Location
+from vigil.core.problems import InputProblem, ProblemSeverity
 from vigil.monitor.errors import MonitorError
 
 RULE_SUFFIXES = (".yar", ".yara")
@@ -36,22 +37,37 @@ class YaraError(MonitorError):
     code = "yara"
 
 
-@dataclass(frozen=True)
-class RuleFileError:
-    """Why one rule file was left out of the compiled set."""
+def file_error(
+    path: str, line: int | None, column: int | None, code: str, reason: str, raw: str = ""
+) -> InputProblem:
+    """Why one rule file was left out of the compiled set (`code`: the compiler's, e.g. E025)."""
+    return InputProblem(
+        Location(path, line, column=column), ProblemSeverity.ERROR, reason, code, raw
+    )
 
-    path: str
-    line: int | None
-    column: int | None
-    code: str
-    reason: str
 
-    @property
-    def location(self) -> Location:
-        return Location(self.path, self.line)
+def error_json(problem: InputProblem) -> dict[str, Any]:
+    """A left-out file in `yara check --json` and the cache: the common shape, plus the names
+    this report has always used (path, column, reason)."""
+    where = problem.location
+    return {
+        **problem.as_dict(),
+        "path": where.source,
+        "column": where.column,
+        "reason": problem.message,
+        "raw": problem.raw,
+    }
 
-    def __str__(self) -> str:
-        return f"{self.location}: {self.code} {self.reason}"
+
+def _error_from_json(item: dict[str, Any]) -> InputProblem:
+    return file_error(
+        item["path"],
+        item["line"],
+        item["column"],
+        item["code"],
+        item["reason"],
+        item.get("raw", ""),
+    )
 
 
 @dataclass
@@ -59,18 +75,18 @@ class CompileReport:
     files: int = 0
     rules: int = 0
     warnings: int = 0
-    errors: list[RuleFileError] = field(default_factory=list)
+    errors: list[InputProblem] = field(default_factory=list)
 
     @property
     def skipped_files(self) -> list[str]:
-        return sorted({e.path for e in self.errors})
+        return sorted({e.location.source for e in self.errors})
 
     def to_json(self) -> dict[str, Any]:
         return {
             "files": self.files,
             "rules": self.rules,
             "warnings": self.warnings,
-            "errors": [asdict(e) for e in self.errors],
+            "errors": [error_json(e) for e in self.errors],
         }
 
     @classmethod
@@ -79,7 +95,7 @@ class CompileReport:
             files=int(data["files"]),
             rules=int(data["rules"]),
             warnings=int(data["warnings"]),
-            errors=[RuleFileError(**e) for e in data["errors"]],
+            errors=[_error_from_json(e) for e in data["errors"]],
         )
 
 
@@ -140,33 +156,29 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
-def _file_errors(path: Path, errors: list[dict[str, Any]]) -> list[RuleFileError]:
+def _file_errors(path: Path, errors: list[dict[str, Any]]) -> list[InputProblem]:
     found = []
+    lines = _read(path).splitlines()
     for error in errors:
         labels = [label.get("text", "") for label in error.get("labels") or [] if label.get("text")]
         reason = str(error.get("title", "error"))
         if labels:
             reason += ": " + "; ".join(labels)
-        found.append(
-            RuleFileError(
-                path=str(path),
-                line=error.get("line"),
-                column=error.get("column"),
-                code=str(error.get("code", "")),
-                reason=reason,
-            )
-        )
+        line = error.get("line")
+        raw = lines[line - 1] if isinstance(line, int) and 0 < line <= len(lines) else ""
+        code = str(error.get("code", ""))
+        found.append(file_error(str(path), line, error.get("column"), code, reason, raw))
     return found
 
 
-def check_file(path: Path, *, relaxed: bool = True) -> list[RuleFileError]:
+def check_file(path: Path, *, relaxed: bool = True) -> list[InputProblem]:
     """The compiler's errors for one rule file alone (empty when it compiles)."""
     compiler = _compiler(relaxed)
     try:
         compiler.add_source(_read(path), origin=str(path))
     except yara_x.CompileError:
         return _file_errors(path, compiler.errors()) or [
-            RuleFileError(str(path), None, None, "", "does not compile")
+            file_error(str(path), None, None, "", "does not compile")
         ]
     return []
 
