@@ -552,25 +552,7 @@ def ingest_files(
                         started.append(_parse(pool, chunks[number + 1], workers, spool))
                     clock.lap("parse")
                     to_keep, laid = _write_batch(deployment, index, planned, parsed, result)
-                    outcomes = [o for p in parsed for o in p.outcomes]
-                    files_seen = [
-                        (f.path, f.size, f.mtime_ns, o.sha)
-                        for f, o in zip(chunk.files, outcomes, strict=True)
-                    ]
-                    records = [
-                        (o.path, o.sha, o.records) for o in outcomes if o.records is not None
-                    ]
-                    hosts = {h for o in outcomes if o.status == INGESTED for h in o.hosts}
-                    finish = _finisher(
-                        laid,
-                        hosts,
-                        to_keep,
-                        files_seen,
-                        records,
-                        place=place,
-                        kept=kept,
-                        index=index,
-                    )
+                    finish = _finisher(chunk, parsed, laid, to_keep, place, kept, index)
                     if write_behind and number + 1 == len(chunks):
                         result.pending = _start(finish, held_open)
                         clock.lap("write")
@@ -589,24 +571,24 @@ def ingest_files(
         raise
     if result.pending is None:
         held_open.close()
-    with deployment.store.session() as session:
-        audit(
-            session,
-            actor,
-            "monitor.ingest",
-            f"dataset:{DATASET}",
-            {
-                "files": len(result.files),
-                "batches": result.batches,
-                "events": result.events,
-                "quarantined": result.quarantined,
-                "unit": unit,
-                "collected": collected,
-            },
-            unit,
-        )
+    _audit(deployment, actor, result, unit, collected)
     clock.lap("hosts")
     return result
+
+
+def _audit(
+    deployment: Deployment, actor: Actor, result: IngestResult, unit: str | None, collected: bool
+) -> None:
+    detail = {
+        "files": len(result.files),
+        "batches": result.batches,
+        "events": result.events,
+        "quarantined": result.quarantined,
+        "unit": unit,
+        "collected": collected,
+    }
+    with deployment.store.session() as session:
+        audit(session, actor, "monitor.ingest", f"dataset:{DATASET}", detail, unit)
 
 
 def _to_read(
@@ -664,12 +646,10 @@ def _to_read(
 
 
 def _finisher(
+    chunk: _Chunk,
+    parsed: list[_Parsed],
     laid: _Batch | None,
-    hosts: set[str],
     to_keep: list[tuple[str, list[QuarantineEntry]]],
-    files_seen: list[tuple[str, int, int, str]],
-    records: list[tuple[str, str, list[str]]],
-    *,
     place: Callable[[set[str]], None],
     kept: _Kept,
     index: BatchIndex,
@@ -677,6 +657,12 @@ def _finisher(
     """What follows a batch's lay-out: place its hosts, write and index it, keep its quarantine
     entries, note its files' sizes and times (in that order: a stop leaves nothing claimed that
     is not in, and no host of the lake unplaced; placing a host again changes nothing)."""
+    outcomes = [o for p in parsed for o in p.outcomes]
+    files_seen = [
+        (f.path, f.size, f.mtime_ns, o.sha) for f, o in zip(chunk.files, outcomes, strict=True)
+    ]
+    records = [(o.path, o.sha, o.records) for o in outcomes if o.records is not None]
+    hosts = {h for o in outcomes if o.status == INGESTED for h in o.hosts}
 
     def finish() -> None:
         if laid is not None:
