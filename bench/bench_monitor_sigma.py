@@ -21,6 +21,7 @@ Run: .venv/bin/python bench/bench_monitor_sigma.py [--repeat 3] [--replicas 20] 
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import multiprocessing
@@ -37,6 +38,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +53,25 @@ COMMAND = ".venv/bin/python bench/bench_monitor_sigma.py --write-docs"
 REPLAY_SOURCE = "evtx-replay"
 #: Unused bytes of the EVTX file header (offset 48 on), and the header checksum over bytes 0-119.
 STAMP_OFFSET, HEADER_CRC_OFFSET = 48, 124
+#: Where the monitor's modules were before the room was laid out by stages, so that the phases
+#: that `--before` runs on an older commit's code find them there.
+FORMERLY = {
+    "ingest.pipeline": "ingest",
+    "ingest.sources": "sources",
+    "ingest.sources.base": "sources.base",
+    "ingest.sources.evtx": "sources.evtx",
+    "detect.sigma.rules": "sigma.rules",
+    "detect.sigma.ruleset": "sigma.ruleset",
+    "detect.sigma.scan": "sigma.scan",
+}
+
+
+def monitor_module(name: str) -> ModuleType:
+    """`vigil.monitor.<name>`, or where an older version kept it."""
+    try:
+        return importlib.import_module(f"vigil.monitor.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"vigil.monitor.{FORMERLY[name]}")
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -85,11 +106,12 @@ def make_replicas(count: int, folder: Path) -> Path:
 def register_replay_source() -> None:
     """The EVTX connector with each record's host renamed after its replica folder."""
     from vigil.lake.quarantine import QuarantineEntry
-    from vigil.monitor.sources import SOURCES, register_source
-    from vigil.monitor.sources.base import RawRecord
-    from vigil.monitor.sources.evtx import EvtxSource
 
-    if REPLAY_SOURCE in SOURCES:
+    sources = monitor_module("ingest.sources")
+    RawRecord = monitor_module("ingest.sources.base").RawRecord
+    EvtxSource = monitor_module("ingest.sources.evtx").EvtxSource
+
+    if REPLAY_SOURCE in sources.SOURCES:
         return
 
     class ReplayEvtx(EvtxSource):
@@ -103,7 +125,7 @@ def register_replay_source() -> None:
                     item.host = f"{item.host}~{replica}"
                 yield item
 
-    register_source(ReplayEvtx)
+    sources.register_source(ReplayEvtx)
 
 
 # --- phases; each runs in a fresh interpreter -----------------------------------------------
@@ -117,8 +139,10 @@ def phase_setup() -> dict[str, Any]:
 def phase_rules(data: str) -> dict[str, Any]:
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.sigma.rules import convert_rules, load_rules
-    from vigil.monitor.sigma.ruleset import add_rule_set
+
+    rules = monitor_module("detect.sigma.rules")
+    convert_rules, load_rules = rules.convert_rules, rules.load_rules
+    add_rule_set = monitor_module("detect.sigma.ruleset").add_rule_set
 
     (files, issues), load_s, _ = _timed(lambda: load_rules(RULES))
     converted, convert_s, _ = _timed(lambda: convert_rules(files))
@@ -144,8 +168,8 @@ def phase_rules(data: str) -> dict[str, Any]:
 def _parse_files(paths: list[Path]) -> int:
     """EVTX files into one event table, as one ingest worker does."""
     from vigil.lake.quarantine import QuarantineEntry
-    from vigil.monitor.events import EventTableBuilder
-    from vigil.monitor.sources.evtx import EvtxSource
+    from vigil.monitor.ingest.events import EventTableBuilder
+    from vigil.monitor.ingest.sources.evtx import EvtxSource
 
     builder = EventTableBuilder("evtx", lambda host: "P01")
     for path in paths:
@@ -178,8 +202,9 @@ def phase_end_to_end(data: str, workers: int, folder: str, source: str | None) -
     """`vigil monitor ingest` on `folder`, timed from the call (imports and set-up excluded)."""
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.ingest import ingest_files
-    from vigil.monitor.sigma.scan import scan_all
+
+    scan = monitor_module("detect.sigma.scan")
+    ingest_files = monitor_module("ingest.pipeline").ingest_files
 
     if source == REPLAY_SOURCE:
         register_replay_source()
@@ -187,10 +212,7 @@ def phase_end_to_end(data: str, workers: int, folder: str, source: str | None) -
     actor = dep.system("bench")
     # As `vigil monitor ingest` does: rules run over each batch while the next is parsed, and
     # over the last while it is written (older versions: after the whole ingest).
-    try:
-        from vigil.monitor.sigma.scan import ingest_and_scan
-    except ImportError:
-        ingest_and_scan = None
+    ingest_and_scan = getattr(scan, "ingest_and_scan", None)
     wall, cpu = time.perf_counter(), time.process_time()
     if ingest_and_scan is not None:
         ingested, reports = ingest_and_scan(
@@ -200,7 +222,7 @@ def phase_end_to_end(data: str, workers: int, folder: str, source: str | None) -
     else:
         ingested = ingest_files(dep, actor, [Path(folder)], workers=workers, source=source)
         ingest_wall = time.perf_counter() - wall
-        reports, _ = scan_all(dep, actor, tables=ingested.tables)
+        reports, _ = scan.scan_all(dep, actor, tables=ingested.tables)
     total_wall = time.perf_counter() - wall
     (report,) = reports
     return {
@@ -231,7 +253,7 @@ def phase_resident(data: str, workers: int, folder: str, source: str | None) -> 
     """
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.sigma.scan import rule_plan
+    from vigil.monitor.detect.sigma.scan import rule_plan
 
     dep = Deployment.open(Settings(data=Path(data), demo=True))
     with dep.store.reader() as session:
@@ -253,10 +275,10 @@ def phase_layout(data: str) -> dict[str, Any]:
 
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
-    from vigil.monitor.events import CORE_COLUMNS, DATASET
-    from vigil.monitor.sigma.backend import FOLDED_SUFFIX
-    from vigil.monitor.sigma.runner import combine_batches, with_full_text
-    from vigil.monitor.sigma.scan import compiled_rules
+    from vigil.monitor.detect.sigma.backend import FOLDED_SUFFIX
+    from vigil.monitor.detect.sigma.runner import combine_batches, with_full_text
+    from vigil.monitor.detect.sigma.scan import compiled_rules
+    from vigil.monitor.ingest.events import CORE_COLUMNS, DATASET
 
     dep = Deployment.open(Settings(data=Path(data), demo=True))
     with dep.store.reader() as session:
@@ -328,10 +350,10 @@ def phase_grouping(data: str) -> dict[str, Any]:
     from vigil.core.config import Settings
     from vigil.deployment import Deployment
     from vigil.lake.duckdb_engine import DuckDBEngine
-    from vigil.monitor.events import DATASET
-    from vigil.monitor.sigma.backend import FOLDED_SUFFIX
-    from vigil.monitor.sigma.runner import RuleRunner, combine_batches, with_full_text
-    from vigil.monitor.sigma.scan import compiled_rules
+    from vigil.monitor.detect.sigma.backend import FOLDED_SUFFIX
+    from vigil.monitor.detect.sigma.runner import RuleRunner, combine_batches, with_full_text
+    from vigil.monitor.detect.sigma.scan import compiled_rules
+    from vigil.monitor.ingest.events import DATASET
 
     dep = Deployment.open(Settings(data=Path(data), demo=True))
     with dep.store.reader() as session:
@@ -654,7 +676,8 @@ def where_time_goes(
         f"{per_10k:.2f} s per 10,000 events on one parser process, {parse_10k:.2f} s of which "
         f"parsing: as batches grow the rate tends to {10000 / per_10k:,.0f} events/s on one "
         f"process. A second parser process pays only above the size set in `vigil.monitor."
-        f"ingest` (281 files: {_rate(files1['events'], files1['wall'])} events/s with one, "
+        f"ingest.pipeline` (281 files: {_rate(files1['events'], files1['wall'])} events/s with "
+        f"one, "
         f"{_rate(files2['events'], files2['wall'])} with two allowed); replayed onto {replicas}× "
         f"the hosts it runs at {_rate(replay1['events'], replay1['wall'])} events/s with one "
         f"parser process and {_rate(replay2['events'], replay2['wall'])} with two."

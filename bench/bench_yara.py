@@ -24,9 +24,9 @@ from pathlib import Path
 from time import perf_counter
 
 from vigil.core.indicators import IndicatorMatcher
-from vigil.monitor.indicators_import import read_sigbase
-from vigil.monitor.yara.rules import EXTERNALS, CompiledRules, compile_rules, rule_files
-from vigil.monitor.yara.scan import ScanOptions, scan_paths
+from vigil.monitor.detect.indicators.feeds import read_sigbase
+from vigil.monitor.detect.yara.rules import EXTERNALS, CompiledRules, compile_rules, rule_files
+from vigil.monitor.detect.yara.scan import ScanOptions, scan_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "yara" / "signature-base"

@@ -14,8 +14,8 @@ from vigil.core.errors import DependencyMissing
 from vigil.deployment import Deployment
 from vigil.lake.engine import LakeEngine, open_engine
 from vigil.lake.spark_engine import SHORT_RUN_SETTINGS
-from vigil.monitor.sigma.rules import ConvertedRule
-from vigil.monitor.sigma.runner import CompiledRule
+from vigil.monitor.detect.sigma.rules import ConvertedRule
+from vigil.monitor.detect.sigma.runner import CompiledRule
 from vigil.store.units import sync_units
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -18,7 +18,7 @@ from vigil.core.indicators import (
     severity_of,
 )
 from vigil.core.severity import Severity
-from vigil.monitor.indicator_match import hash_values, match_events
+from vigil.monitor.detect.indicators.match import hash_values, match_events
 
 K = IndicatorKind
 

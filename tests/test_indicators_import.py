@@ -14,8 +14,9 @@ from tests.conftest import BEFORE, shared_data
 from vigil.core.access import Actor, Role
 from vigil.core.errors import IngestError, PermissionDenied
 from vigil.core.indicators import Indicator, IndicatorKind
+from vigil.core.problems import ProblemSeverity
 from vigil.deployment import Deployment
-from vigil.monitor.indicators_import import (
+from vigil.monitor.detect.indicators.feeds import (
     UnsupportedPattern,
     detect_format,
     import_indicators,
@@ -156,14 +157,23 @@ def test_stix_bundle_imports_the_right_indicators(tmp_path: Path) -> None:
     assert c2.description == "C2 server"
     assert c2.external_id == "indicator--1b0b7a43-6f6b-4b3a-8d0e-111111111111"
 
-    problems = sorted((str(p.location), p.reason.split(":")[0]) for p in report.problems)
+    problems = sorted(
+        (str(p.location), p.message.split(":")[0], p.code, p.severity) for p in report.problems
+    )
     assert problems == [
-        (f"{path} [indicator--1b0b7a43-6f6b-4b3a-8d0e-555555555555]", "unsupported pattern"),
+        (
+            f"{path} [indicator--1b0b7a43-6f6b-4b3a-8d0e-555555555555]",
+            "unsupported pattern",
+            "pattern",
+            ProblemSeverity.ERROR,
+        ),
         (
             f"{path} [indicator--1b0b7a43-6f6b-4b3a-8d0e-777777777777]",
             "pattern type 'sigma' is not supported",
+            "pattern-type",
+            ProblemSeverity.ERROR,
         ),
-        (f"{path} [indicator--bad]", "invalid STIX indicator"),
+        (f"{path} [indicator--bad]", "invalid STIX indicator", "stix", ProblemSeverity.ERROR),
     ]
     assert dict(report.skipped) == {"not an indicator": 2, "revoked": 1}
 
@@ -286,7 +296,7 @@ def test_misp_event_import(tmp_path: Path) -> None:
     dropper = next(i for i in report.indicators if i.kind is K.MD5)
     assert dropper.tags == ("tlp:amber", "election", "dropper")
     assert dropper.description == "macro dropper"
-    assert [(str(p.location), p.reason) for p in report.problems] == [
+    assert [(str(p.location), p.message) for p in report.problems] == [
         (
             f"{path} [5f1c1d6e-0000-4000-8000-000000000001 Attribute[4]]",
             "not an IP address: 'not-an-ip'",

@@ -17,7 +17,7 @@ from vigil.core.indicators import (
     normalise_ip,
     normalise_url,
 )
-from vigil.monitor.indicators_import import parse_sigbase_line
+from vigil.monitor.detect.indicators.feeds import parse_sigbase_line
 
 K = IndicatorKind
 LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)

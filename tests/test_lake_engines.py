@@ -20,11 +20,16 @@ from vigil.core.errors import DependencyMissing, LakeError
 from vigil.lake.datasets import Lake
 from vigil.lake.engine import LakeEngine
 from vigil.lake.spark_engine import SparkEngine, find_java
-from vigil.monitor.events import EventTableBuilder
-from vigil.monitor.sigma.pipeline import LINUX_SYSMON
-from vigil.monitor.sigma.rules import convert_rules, load_rules
-from vigil.monitor.sigma.runner import CompiledRule, RuleRunner, combine_batches, with_full_text
-from vigil.monitor.sources.base import RawRecord
+from vigil.monitor.detect.sigma.pipeline import LINUX_SYSMON
+from vigil.monitor.detect.sigma.rules import convert_rules, load_rules
+from vigil.monitor.detect.sigma.runner import (
+    CompiledRule,
+    RuleRunner,
+    combine_batches,
+    with_full_text,
+)
+from vigil.monitor.ingest.events import EventTableBuilder
+from vigil.monitor.ingest.sources.base import RawRecord
 
 UNITS = pa.table(
     {

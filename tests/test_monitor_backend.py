@@ -12,18 +12,18 @@ import pytest
 
 from tests.conftest import compiled
 from vigil.lake.duckdb_engine import DuckDBEngine
-from vigil.monitor.events import EventTableBuilder
-from vigil.monitor.sigma import runner as runner_module
-from vigil.monitor.sigma.backend import referenced_columns
-from vigil.monitor.sigma.pipeline import MAPPINGS, LogsourceMapping, mapping_for
-from vigil.monitor.sigma.rules import ConvertedRule, convert_rules, load_rules
-from vigil.monitor.sigma.runner import (
+from vigil.monitor.detect.sigma import runner as runner_module
+from vigil.monitor.detect.sigma.backend import referenced_columns
+from vigil.monitor.detect.sigma.pipeline import MAPPINGS, LogsourceMapping, mapping_for
+from vigil.monitor.detect.sigma.rules import ConvertedRule, convert_rules, load_rules
+from vigil.monitor.detect.sigma.runner import (
     RuleRunner,
     combine_batches,
     strip_prefix,
     with_full_text,
 )
-from vigil.monitor.sources.base import RawRecord
+from vigil.monitor.ingest.events import EventTableBuilder
+from vigil.monitor.ingest.sources.base import RawRecord
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
 
@@ -437,7 +437,7 @@ def test_referenced_columns_skip_string_literals() -> None:
 
 
 def test_web_rules_read_access_logs(tmp_path: Path) -> None:
-    from vigil.monitor.sources.access import AccessLogSource
+    from vigil.monitor.ingest.sources.access import AccessLogSource
 
     path = tmp_path / "web.yml"
     path.write_text(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from vigil.deployment import Deployment
-from vigil.monitor.demo import RULESET, build_demo
-from vigil.monitor.demo_replay import SHARED_DATA_ENV
-from vigil.monitor.sensors import silence_findings
+from vigil.monitor.demo.build import RULESET, build_demo
+from vigil.monitor.demo.replay import SHARED_DATA_ENV
+from vigil.monitor.detect.sensors import silence_findings
 from vigil.plugins import DemoContext
 from vigil.store.findings import list_findings
 

@@ -14,7 +14,7 @@ from vigil.clikit import open_deployment
 from vigil.demo.build import read_ground_truth
 from vigil.demo.summary import score_truth, subject_keys
 from vigil.deployment import Deployment
-from vigil.monitor.demo_replay import (
+from vigil.monitor.demo.replay import (
     REPLAY_RULESET,
     REPLAY_SAMPLES,
     SHARED_DATA_ENV,
@@ -25,7 +25,7 @@ from vigil.monitor.demo_replay import (
     replay_sigma_samples,
     shared_data_dir,
 )
-from vigil.monitor.sigma.ruleset import list_rules
+from vigil.monitor.detect.sigma.ruleset import list_rules
 from vigil.plugins import DemoContext, GroundTruth
 from vigil.store.findings import list_findings
 
@@ -150,7 +150,7 @@ def test_without_reference_data_the_replay_logs_one_line_and_plants_nothing(
 ) -> None:
     monkeypatch.setenv(SHARED_DATA_ENV, str(tmp_path / "absent"))
     ctx = DemoContext(deployment=deployment, seed=2027, persons=0)
-    with caplog.at_level(logging.INFO, logger="vigil.monitor.demo_replay"):
+    with caplog.at_level(logging.INFO, logger="vigil.monitor.demo.replay"):
         assert replay_sigma_samples(ctx, ["D01"]) == 0
     assert ctx.truth == []
     assert [r.getMessage() for r in caplog.records] == [

@@ -9,8 +9,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.monitor.events import CORE_COLUMNS, EventTableBuilder
-from vigil.monitor.sources.base import RawRecord
+from vigil.monitor.ingest.events import CORE_COLUMNS, EventTableBuilder
+from vigil.monitor.ingest.sources.base import RawRecord
 
 T0 = datetime(2026, 2, 1, 1, 0, 0)
 #: Names that fold together, one that shadows a core column, and plain ones.

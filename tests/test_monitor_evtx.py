@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import shared_data
 from vigil.lake.quarantine import QuarantineEntry
-from vigil.monitor.sources.base import RawRecord
-from vigil.monitor.sources.evtx import CHUNK, HEADER_BLOCK, EvtxSource
+from vigil.monitor.ingest.sources.base import RawRecord
+from vigil.monitor.ingest.sources.evtx import CHUNK, HEADER_BLOCK, EvtxSource
 
 pytestmark = pytest.mark.shared_data
 

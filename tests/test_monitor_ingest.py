@@ -17,12 +17,12 @@ import pytest
 from tests.conftest import shared_data
 from vigil.core.errors import PermissionDenied
 from vigil.deployment import Deployment
+from vigil.lake.batches import INDEX_NAME, BatchIndex, batch_files, file_hash
 from vigil.lake.quarantine import Quarantine, QuarantineEntry
-from vigil.monitor import ingest as ingest_module
-from vigil.monitor.batches import INDEX_NAME, BatchIndex, batch_files, file_hash
-from vigil.monitor.events import CORE_COLUMNS, DATASET
-from vigil.monitor.hosts import list_hosts, set_host_unit
-from vigil.monitor.ingest import (
+from vigil.monitor.ingest import pipeline as ingest_module
+from vigil.monitor.ingest.events import CORE_COLUMNS, DATASET
+from vigil.monitor.ingest.hosts import list_hosts, set_host_unit
+from vigil.monitor.ingest.pipeline import (
     ALREADY,
     INGESTED,
     UNKNOWN_FORMAT,
@@ -185,6 +185,27 @@ def test_stop_between_batch_and_index_adds_nothing_twice(
     assert deployment.lake.rows(DATASET) == 5
     reasons = sorted(e.reason.split(":")[0] for e in deployment.quarantine.entries(DATASET))
     assert reasons == ["no log source recognises this file (evtx, jsonl, access, syslog)", "syslog"]
+
+
+def test_hosts_are_placed_before_their_batch_is_in_the_lake(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop once the batch is written: the next ingest finds every file in the lake, and
+    must still know their hosts, or a host would never be listed (nor its logs' kind)."""
+    folder = _logs(tmp_path / "logs")
+
+    def stop(self: BatchIndex, batch: str, shas: list[str]) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BatchIndex, "add", stop)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(deployment, deployment.system(), [folder], unit="C01", workers=1)
+    monkeypatch.undo()
+    again = ingest_files(deployment, deployment.system(), [folder], unit="C01", workers=1)
+    assert again.events == 0
+    with deployment.store.reader() as session:
+        hosts = {(h.host, h.unit) for h in list_hosts(session, deployment.system())}
+    assert hosts == {("web01", "C01"), ("portal-access", "C01"), ("ws-07", "C01")}
 
 
 def test_quarantine_survives_a_stop_between_batch_and_quarantine(

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from tests.test_monitor_ingest import SYSLOG
 from vigil.deployment import Deployment
+from vigil.lake.batches import batch_files
 from vigil.lake.quarantine import QuarantineEntry
-from vigil.monitor.batches import batch_files
-from vigil.monitor.events import DATASET
-from vigil.monitor.ingest import ALREADY, INGESTED, ingest_files
-from vigil.monitor.sources.base import RawRecord
-from vigil.monitor.sources.syslog import SyslogSource
+from vigil.monitor.ingest.events import DATASET
+from vigil.monitor.ingest.pipeline import ALREADY, INGESTED, ingest_files
+from vigil.monitor.ingest.sources.base import RawRecord
+from vigil.monitor.ingest.sources.syslog import SyslogSource
 
 LINE = "<38>1 2026-02-01T01:00:{s:02d}Z web01 sshd 100 - - Failed password for {u} from 10.0.0.5"
 #: Lines to draw from: repeats (numbered apart), a bad line, a blank one.

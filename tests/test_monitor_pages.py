@@ -16,10 +16,10 @@ from tests.conftest import BEFORE
 from tests.web_fixtures import WebWorld, api_login, build_world
 from vigil.core.i18n import translations
 from vigil.deployment import Deployment
-from vigil.monitor.ingest import ingest_files
-from vigil.monitor.sigma.ruleset import add_rule_set, set_rule_enabled
-from vigil.monitor.sigma.scan import scan_all
-from vigil.monitor.views import KINDS, event_page
+from vigil.monitor.detect.sigma.ruleset import add_rule_set, set_rule_enabled
+from vigil.monitor.detect.sigma.scan import scan_all
+from vigil.monitor.ingest.pipeline import ingest_files
+from vigil.monitor.review.views import KINDS, event_page
 from vigil.store.findings import list_findings
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
@@ -285,7 +285,11 @@ def test_nav_has_the_monitor_pages(world: WebWorld) -> None:
 
 def test_every_page_string_is_translated() -> None:
     room = Path(vigil.monitor.__file__).parent
-    method_map = [("templates/**.html", "jinja2"), ("routes.py", "python"), ("views.py", "python")]
+    method_map = [
+        ("templates/**.html", "jinja2"),
+        ("pages/routes.py", "python"),
+        ("review/views.py", "python"),
+    ]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
     vi = translations("vi")
     found = [m for _f, _l, m, _c, _x in extract_from_dir(str(room), method_map, options)]

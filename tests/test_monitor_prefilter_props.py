@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import compiled
 from vigil.lake.duckdb_engine import DuckDBEngine
-from vigil.monitor.events import EventTableBuilder
-from vigil.monitor.sigma.rules import convert_rules, load_rules
-from vigil.monitor.sigma.runner import CompiledRule, RuleRunner, combine_batches
-from vigil.monitor.sources.base import RawRecord
+from vigil.monitor.detect.sigma.rules import convert_rules, load_rules
+from vigil.monitor.detect.sigma.runner import CompiledRule, RuleRunner, combine_batches
+from vigil.monitor.ingest.events import EventTableBuilder
+from vigil.monitor.ingest.sources.base import RawRecord
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
 

@@ -11,18 +11,19 @@ from sqlalchemy import select
 
 from tests.conftest import BEFORE, shared_data
 from vigil.core.access import Actor
+from vigil.core.problems import ProblemSeverity
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
-from vigil.monitor import ingest as ingest_module
-from vigil.monitor.ingest import ingest_files
+from vigil.monitor.detect.sensors import SILENT_RULE, silence_findings
+from vigil.monitor.detect.sigma import scan as scan_module
+from vigil.monitor.detect.sigma.rules import check_rules, problem_level
+from vigil.monitor.detect.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
+from vigil.monitor.detect.sigma.runner import CompiledRule
+from vigil.monitor.detect.sigma.scan import correlation_reach, ingest_and_scan, scan_all
+from vigil.monitor.ingest import pipeline as ingest_module
+from vigil.monitor.ingest.pipeline import ingest_files
 from vigil.monitor.models import MonitorRule, MonitorScan
 from vigil.monitor.plugin import vigil_detect
-from vigil.monitor.sensors import SILENT_RULE, silence_findings
-from vigil.monitor.sigma import scan as scan_module
-from vigil.monitor.sigma.rules import check_rules
-from vigil.monitor.sigma.ruleset import add_rule_set, forget_scans, set_rule_enabled
-from vigil.monitor.sigma.runner import CompiledRule
-from vigil.monitor.sigma.scan import correlation_reach, ingest_and_scan, scan_all
 from vigil.store.findings import finding_dict, list_findings
 from vigil.store.models import AuditEntry
 
@@ -189,12 +190,21 @@ def test_check_names_file_and_line(tmp_path: Path) -> None:
         **{"broken.yml": "title: x\ndetection:\n  - : [\n", "escaped.yml": escaped},
     )
     issues = {
-        (Path(i.path).name, i.line, i.severity, i.message.split(":")[0])
+        (Path(i.location.source).name, i.location.line, problem_level(i), i.message.split(":")[0])
         for i in check_rules(folder)
     }
     assert ("broken.yml", 3, "error", "YAML") in issues
     assert ("unmapped.yml", 5, "error", "cannot convert") in issues
     assert ("escaped.yml", 11, "low", "EscapedWildcardIssue") in issues
+    # One shape for every input problem: pySigma's level is kept as the code.
+    escaped = next(i for i in check_rules(folder) if i.message.startswith("EscapedWildcard"))
+    assert (escaped.severity, escaped.code, escaped.location.record) == (
+        ProblemSeverity.INFO,
+        "low",
+        "55555555-5555-4555-8555-555555555555",
+    )
+    unmapped = next(i for i in check_rules(folder) if i.location.source.endswith("unmapped.yml"))
+    assert (unmapped.is_error, unmapped.code) == (True, "convert")
 
 
 def test_scan_turns_matches_into_findings_once(any_deployment: Deployment, tmp_path: Path) -> None:
@@ -305,7 +315,7 @@ def test_silent_sensors_and_the_detect_hook(deployment: Deployment, tmp_path: Pa
     assert finding.title == "Sensor silent: web01 (syslog) sent no event for 120 minutes"
     later = deployment.now() + timedelta(minutes=31)
     assert {f.subject for f in silence_findings(deployment, later)} == {"web01", "db01"}
-    assert [f.rule for f in vigil_detect(deployment)] == [SILENT_RULE]
+    assert [f.rule for f in vigil_detect(deployment).findings] == [SILENT_RULE]
     assert deployment.now() == BEFORE
 
 

@@ -18,13 +18,13 @@ from vigil.cli import build_cli
 from vigil.core.access import Actor, Role
 from vigil.core.errors import NotFoundError, PermissionDenied
 from vigil.deployment import Deployment
-from vigil.monitor.demo import build_demo
-from vigil.monitor.demo_replay import SHARED_DATA_ENV
-from vigil.monitor.hosts import host_units, list_hosts, mark_host, set_host_unit
-from vigil.monitor.ingest import ingest_files
+from vigil.monitor.demo.build import build_demo
+from vigil.monitor.demo.replay import SHARED_DATA_ENV
+from vigil.monitor.detect.sensors import SILENT_RULE, list_sensors, read_sensors, silence_findings
+from vigil.monitor.ingest.hosts import host_units, list_hosts, mark_host, set_host_unit
+from vigil.monitor.ingest.pipeline import ingest_files
 from vigil.monitor.plugin import vigil_detect
-from vigil.monitor.sensors import SILENT_RULE, list_sensors, read_sensors, silence_findings
-from vigil.monitor.views import sensor_health
+from vigil.monitor.review.views import sensor_health
 from vigil.plugins import DemoContext
 from vigil.store.models import AuditEntry
 
@@ -84,7 +84,7 @@ def test_a_collected_host_never_falls_silent_and_a_silent_live_host_does(
     (finding,) = silence_findings(deployment)
     assert (finding.rule, finding.subject, finding.unit) == (SILENT_RULE, "ws-live", "C01")
     assert finding.evidence["silent_minutes"] == 120
-    assert [f.subject for f in vigil_detect(deployment)] == ["ws-live"]
+    assert [f.subject for f in vigil_detect(deployment).findings] == ["ws-live"]
     # Listed all the same, and saying why they cannot fall silent.
     sensors = {s.host: (s.unit, s.events, s.collected) for s in read_sensors(deployment)}
     assert sensors == {"ws-live": ("C01", 1, False), "lab-dc01": ("C02", 2, True)}

@@ -13,10 +13,10 @@ import yaml
 from tests.conftest import SHARED_DATA, compiled, shared_data
 from vigil.lake.duckdb_engine import DuckDBEngine
 from vigil.lake.quarantine import QuarantineEntry
-from vigil.monitor.events import EventTableBuilder
-from vigil.monitor.sigma.rules import convert_rules, load_rules
-from vigil.monitor.sigma.runner import RuleRunner, combine_batches, with_full_text
-from vigil.monitor.sources.evtx import EvtxSource
+from vigil.monitor.detect.sigma.rules import convert_rules, load_rules
+from vigil.monitor.detect.sigma.runner import RuleRunner, combine_batches, with_full_text
+from vigil.monitor.ingest.events import EventTableBuilder
+from vigil.monitor.ingest.sources.evtx import EvtxSource
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result")
 SIGMA = SHARED_DATA / "sigma"

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vigil.lake.quarantine import QuarantineEntry
-from vigil.monitor.sources import SOURCES, source_for
-from vigil.monitor.sources.access import AccessLogSource
-from vigil.monitor.sources.base import LineError, RawRecord
-from vigil.monitor.sources.jsonl import JsonLinesSource
-from vigil.monitor.sources.syslog import FACILITIES, SEVERITIES, SyslogSource
+from vigil.monitor.ingest.sources import SOURCES, source_for
+from vigil.monitor.ingest.sources.access import AccessLogSource
+from vigil.monitor.ingest.sources.base import LineError, RawRecord
+from vigil.monitor.ingest.sources.jsonl import JsonLinesSource
+from vigil.monitor.ingest.sources.syslog import FACILITIES, SEVERITIES, SyslogSource
 
 NOWHERE = Path("/nonexistent/log")
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -183,7 +183,7 @@ def test_json_security_datasets_and_ecs_flavours() -> None:
 
 def test_json_windows_event_matches_the_evtx_record() -> None:
     from tests.conftest import shared_data
-    from vigil.monitor.sources.evtx import EvtxSource
+    from vigil.monitor.ingest.sources.evtx import EvtxSource
 
     folder = shared_data("sigma", "regression_data")
     sample = next(iter(sorted(folder.rglob("*.json"))))

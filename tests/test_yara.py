@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -10,9 +11,9 @@ import pytest
 
 from tests.conftest import BEFORE, shared_data
 from vigil.core.severity import Severity
-from vigil.monitor.yara.findings import scan_findings, severity_of_rule
-from vigil.monitor.yara.rules import CompiledRules, compile_rules, rule_files
-from vigil.monitor.yara.scan import FileScanner, ScanOptions, externals_for, scan_paths
+from vigil.monitor.detect.yara.findings import scan_findings, severity_of_rule
+from vigil.monitor.detect.yara.rules import CompiledRules, compile_rules, rule_files
+from vigil.monitor.detect.yara.scan import FileScanner, ScanOptions, externals_for, scan_paths
 
 MARKER_RULES = r"""
 rule Vigil_Test_Marker : test planted {
@@ -148,9 +149,10 @@ def test_broken_rule_file_is_reported_and_the_rest_scan(tmp_path: Path) -> None:
     assert compiled.report.rules == 1
     assert compiled.report.skipped_files == [str(broken)]
     (error,) = compiled.report.errors
-    assert (error.line, error.column, error.code) == (5, 16, "E025")
-    assert error.reason.startswith("unknown pattern `$missing`")
-    assert str(error.location) == f"{broken}:5"
+    assert (error.location.line, error.location.column, error.code) == (5, 16, "E025")
+    assert error.message.startswith("unknown pattern `$missing`")
+    assert (error.is_error, str(error.location)) == (True, f"{broken}:5:16")
+    assert error.raw == BROKEN_RULES.splitlines()[4]
 
     planted = write(tmp_path / "files" / "x.bin", PLANTED)
     report = scan_paths(compiled, [planted])
@@ -324,3 +326,22 @@ def test_signature_base_external_rule_needs_the_file_name(
     assert finding.severity is Severity.LOW  # score = 50
     assert line.index(b"/vim ") == 35
     assert finding.evidence["strings"] == [{"id": "$command12", "offset": 35, "length": 5}]
+
+
+def test_the_cached_report_keeps_each_left_out_file_as_it_was_said(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    write(rules / "good.yar", MARKER_RULES)
+    write(rules / "broken.yar", BROKEN_RULES)
+    first = compile_rules([rules], tmp_path / "cache")
+    second = compile_rules([rules], tmp_path / "cache")
+    assert second.from_cache and second.report.errors == first.report.errors
+    # A report cached by an earlier version (its own five fields) is read as well.
+    assert first.cache_path is not None
+    report = first.cache_path.with_suffix(".json")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    data["errors"] = [
+        {k: e[k] for k in ("path", "line", "column", "code", "reason")} for e in data["errors"]
+    ]
+    report.write_text(json.dumps(data), encoding="utf-8")
+    (old,) = compile_rules([rules], tmp_path / "cache").report.errors
+    assert (str(old.location), old.code, old.raw) == (f"{rules / 'broken.yar'}:5:16", "E025", "")

@@ -20,7 +20,7 @@ from vigil.cli import build_cli
 from vigil.clikit import EXIT_FOUND
 from vigil.core.indicators import Indicator, IndicatorKind
 from vigil.deployment import Deployment
-from vigil.monitor.yara_cli import detect_indicators
+from vigil.monitor.detect.indicators.match import detect_indicators
 from vigil.store.indicators import upsert_indicators
 from vigil.store.models import AuditEntry, FindingRow
 
@@ -164,6 +164,22 @@ def test_yara_check_reports_broken_files(cli: typer.Typer, tmp_path: Path) -> No
     assert f"skipped {broken}:5: E025 unknown pattern `$missing`" in result.output
     assert "2 files, 1 rules compiled, 1 files skipped" in result.output
 
+    as_json = runner.invoke(cli, ["yara", "check", str(rules), "--json"])
+    (error,) = json.loads(as_json.output)["errors"]
+    # The names it always had, and the shape every input problem has.
+    assert {k: error[k] for k in ("path", "line", "column", "code")} == {
+        "path": str(broken),
+        "line": 5,
+        "column": 16,
+        "code": "E025",
+    }
+    assert error["reason"] == error["message"] and error["reason"].startswith("unknown pattern")
+    assert (error["source"], error["severity"], error["raw"]) == (
+        str(broken),
+        "error",
+        "        $a and $missing",
+    )
+
     good = runner.invoke(cli, ["yara", "check", str(rules / "good.yar"), "--json"])
     assert good.exit_code == 0
     assert json.loads(good.output) == {"files": 1, "rules": 1, "warnings": 0, "errors": []}
@@ -242,7 +258,9 @@ def test_vigil_detect_runs_the_indicator_detector(deployment: Deployment) -> Non
 
 def test_every_yara_and_ioc_message_has_a_vietnamese_translation() -> None:
     from vigil.core.i18n import _
-    from vigil.monitor.yara_cli import MESSAGES
+    from vigil.monitor.cli import ioc, yara
+
+    MESSAGES = yara.MESSAGES + ioc.MESSAGES
 
     untranslated = [m for m in MESSAGES if _(m, "vi") == m and not m.startswith("{path} (")]
     assert untranslated == []

@@ -7,16 +7,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Location:
-    """Where a problem was found: a file and line, or a dataset and record."""
+    """Where a problem was found: a file and line (and column, when a compiler says), or a
+    dataset and record."""
 
     source: str
     line: int | None = None
     record: str | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         text = self.source
         if self.line is not None:
             text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
         if self.record is not None:
             text += f" [{self.record}]"
         return text

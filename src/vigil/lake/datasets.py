@@ -56,6 +56,10 @@ class Lake:
             raise LakeError(f"bad dataset name {dataset!r}")
         return self.root / dataset
 
+    def folder(self, dataset: str) -> Path:
+        """Where the batches of `dataset` are (and what is kept beside them)."""
+        return self._dir(dataset)
+
     def _batch_path(self, dataset: str, batch_id: str) -> Path:
         if not _BATCH.match(batch_id):
             raise LakeError(f"bad batch id {batch_id!r}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from vigil.core.clock import utcnow
 from vigil.core.errors import Location
+from vigil.core.problems import InputProblem
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ class QuarantineEntry:
     @property
     def location(self) -> Location:
         return Location(self.source, self.line, self.record)
+
+    @classmethod
+    def of(cls, dataset: str, problem: InputProblem) -> QuarantineEntry:
+        """The bad part of an input kept in `dataset`'s quarantine, the problem as its reason."""
+        where = problem.location
+        return cls(dataset, where.source, problem.message, where.line, where.record, problem.raw)
 
 
 class Quarantine:

@@ -60,7 +60,7 @@ class MonitorRule(Base):
     sha: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     sql: Mapped[str | None] = mapped_column(Text)
-    #: Columns the SQL reads and the literal prefilter tree (see vigil.monitor.sigma.prefilter).
+    #: Columns the SQL reads and the literal prefilter tree (see monitor.detect.sigma.prefilter).
     columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     prefilter: Mapped[Any] = mapped_column(JSON, default=True)
     error: Mapped[str | None] = mapped_column(Text)

@@ -1,8 +1,7 @@
 """The monitor room's hooks: its tables, migrations, catalog and templates, its commands, its
-pages, and its detectors for `vigil detect`.
+pages, its detectors for `vigil detect` and its part of the demo.
 
-Each part of the room adds itself here: Sigma and log ingest (`vigil monitor`, `vigil rules`);
-YARA and indicators of compromise mount their own commands next to them.
+The room's entry: the only module that may import any stage (lazily, inside the hooks).
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.core.finding import Finding
-from vigil.plugins import DemoContext, NavItem, hookimpl
+from vigil.plugins import DemoContext, Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import typer
@@ -45,28 +43,24 @@ def vigil_templates() -> Iterable[Path]:
 
 @hookimpl
 def vigil_cli(app: typer.Typer) -> None:
-    from vigil.monitor import cli as monitor_cli
-    from vigil.monitor import yara_cli
+    from vigil.monitor.cli import ioc, monitor, rules, yara
 
-    monitor_cli.mount(app)
-    yara_cli.mount(app)
+    for group in (monitor, rules, yara, ioc):
+        group.mount(app)
 
 
 @hookimpl
-def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
-    """Silent sensors, and every rule set over the events it has not scanned yet."""
-    from vigil.monitor.sensors import silence_findings
-    from vigil.monitor.sigma.scan import scan_all
-    from vigil.monitor.yara_cli import detect_indicators
+def vigil_detect(deployment: Deployment) -> Detection:
+    """Silent sensors, every rule set over the events it has not scanned yet, indicators; the
+    rule sets' scanned marks are saved by the caller with the findings."""
+    from vigil.monitor.detect.run import detect_stored
 
-    findings = silence_findings(deployment)
-    _reports, sigma = scan_all(deployment, deployment.system("detect"), record=False)
-    return findings + sigma + detect_indicators(deployment)
+    return detect_stored(deployment)
 
 
 @hookimpl
 def vigil_demo(ctx: DemoContext) -> None:
-    from vigil.monitor.demo import build_demo
+    from vigil.monitor.demo.build import build_demo
 
     build_demo(ctx)
 
@@ -79,8 +73,8 @@ def vigil_demo_order() -> int:
 
 @hookimpl
 def vigil_routers() -> Iterable[APIRouter]:
-    """Event search, detections, coverage and sensor pages (monitor/routes.py)."""
-    from vigil.monitor.routes import router
+    """Event search, detections, coverage and sensor pages (monitor/pages/routes.py)."""
+    from vigil.monitor.pages.routes import router
 
     return [router]
 

@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchModuleError
+from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.core.errors import DependencyMissing
+from vigil.core.errors import DependencyMissing, StoreError
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -95,3 +95,12 @@ class Store:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def store_error(e: SQLAlchemyError, doing: str, then: str = "") -> StoreError:
+    """A failure of the store said in one line: what was being done, the database's own words
+    (not the SQL and its parameters), and what happens next."""
+    cause = getattr(e, "orig", None) or e
+    words = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    message = f"{doing}: the database refused ({type(cause).__name__}: {words})"
+    return StoreError(f"{message}; {then}" if then else message)

@@ -1,0 +1,1 @@
+"""An edge of the monitor room: `vigil monitor`, `vigil rules`, `vigil yara`, `vigil ioc`."""

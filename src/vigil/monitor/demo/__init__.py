@@ -1,0 +1,1 @@
+"""An edge of the monitor room: its part of the demo province."""

@@ -1,0 +1,1 @@
+"""Indicators of compromise: feeds read into the store, and matched against events and files."""

@@ -1,0 +1,1 @@
+"""Stage 1 of the monitor room: log files parsed into the lake dataset monitor_events."""

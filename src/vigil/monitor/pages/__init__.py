@@ -1,0 +1,1 @@
+"""An edge of the monitor room: its web pages."""
