@@ -45,19 +45,21 @@ def test_import_rules_catch_a_room_importing_another_and_the_frame_importing_a_r
     """A copy of the package with two bad imports, both inside functions."""
     copy = tmp_path / "vigil"
     shutil.copytree(Path(vigil.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    with (copy / "monitor" / "views.py").open("a", encoding="utf-8") as fh:
+    with (copy / "monitor" / "review" / "views.py").open("a", encoding="utf-8") as fh:
         fh.write("\n\ndef _probe() -> None:\n    from vigil.cases import duty  # noqa: F401\n")
     with (copy / "web" / "csrf.py").open("a", encoding="utf-8") as fh:
-        fh.write("\n\ndef _probe() -> None:\n    from vigil.monitor import search  # noqa: F401\n")
+        fh.write(
+            "\n\ndef _probe() -> None:\n    from vigil.monitor.review import search  # noqa: F401\n"
+        )
     done = _lint(pythonpath=tmp_path)
     assert done.returncode == 1
     report = done.stdout
     assert "Layers: each imports only from those below it BROKEN" in report
     assert "Rooms: no capability room imports another BROKEN" in report
     assert "vigil.web is not allowed to import vigil.monitor:" in report
-    assert "- vigil.web.csrf -> vigil.monitor.search" in report
+    assert "- vigil.web.csrf -> vigil.monitor.review.search" in report
     assert "vigil.monitor is not allowed to import vigil.cases:" in report
-    assert "- vigil.monitor.views -> vigil.cases.duty" in report
+    assert "- vigil.monitor.review.views -> vigil.cases.duty" in report
 
 
 def test_a_new_module_without_a_layer_is_refused(tmp_path: Path) -> None:

@@ -138,6 +138,7 @@ def test_vigil_plugins_lists_the_sample_with_everything_it_registered(
         "name": "sample",
         "module": "vigil_sample_plugin.plugin",
         "distribution": "vigil-sample-plugin",
+        "label": "Sample notes",
         "commands": ["sample"],
         "routes": ["GET /sample"],
         "nav": [{"path": "/sample", "label": "Sample notes", "permission": "view", "order": 50}],

@@ -36,19 +36,72 @@ PACKAGE = Path(vigil.__file__).parent
 VIGIL = Path(sys.executable).with_name("vigil")
 
 # --- what `vigil plugins --json` reports for the built-in rooms ---------------------------------
-# Paths are relative to src/. After the cases room takes its pages from web/routes (issue 8 item
-# 2) its entry gains routes, nav and templates; after monitor/ is laid out by stages (item 4) its
-# migration, catalog and template folders move with it. Update these when those land.
+# Paths are relative to src/.
 
 EXPECTED: dict[str, dict[str, Any]] = {
     "cases": {
         "module": "vigil.cases.plugin",
         "distribution": "vigil-election",
-        "commands": ["alerts", "cases", "duty", "triage"],
-        "routes": [],
-        "nav": [],
-        "dashboard": [],
-        "templates": [],
+        "label": "Duty room operations",
+        "commands": ["alerts", "cases", "duty", "report", "triage"],
+        "routes": [
+            "GET /alerts",
+            "GET /findings/{finding_id}",
+            "POST /findings/{finding_id}/reveal",
+            "GET /findings/{finding_id}/reveal",
+            "POST /findings/{finding_id}/ack",
+            "POST /findings/{finding_id}/false-positive",
+            "POST /alerts/escalate",
+            "POST /alerts/merge",
+            "GET /cases",
+            "GET /cases/{case_id}",
+            "POST /cases/{case_id}/steps/{position}/done",
+            "POST /cases/{case_id}/notes",
+            "POST /cases/{case_id}/assign",
+            "POST /cases/{case_id}/status",
+            "POST /cases/{case_id}/close",
+            "GET /duty",
+            "POST /duty/shifts",
+            "GET /duty/handover",
+            "POST /duty/handover/notes",
+            "GET /api/alerts",
+            "GET /api/findings/{finding_id}",
+            "POST /api/findings/{finding_id}/reveal",
+            "POST /api/findings/merge",
+            "POST /api/findings/{finding_id}/ack",
+            "POST /api/findings/{finding_id}/false-positive",
+            "POST /api/cases",
+            "GET /api/cases",
+            "GET /api/cases/{case_id}",
+            "POST /api/cases/{case_id}/steps/{position}/done",
+            "POST /api/cases/{case_id}/notes",
+            "POST /api/cases/{case_id}/assign",
+            "POST /api/cases/{case_id}/close",
+            "GET /api/duty/roster",
+            "GET /api/duty/gaps",
+            "POST /api/duty/shifts",
+            "POST /reports/handover",
+            "POST /reports/daily",
+        ],
+        "nav": [
+            {"path": "/alerts", "label": "Alerts", "permission": "view", "order": 10},
+            {"path": "/cases", "label": "Cases", "permission": "view", "order": 20},
+            {"path": "/duty", "label": "Duty roster", "permission": "view", "order": 30},
+            {
+                "path": "/duty/handover",
+                "label": "Shift handover",
+                "permission": "view",
+                "order": 40,
+            },
+        ],
+        "dashboard": [
+            "cases.open-alerts",
+            "cases.reports",
+            "cases.trend",
+            "cases.open-cases",
+            "cases.readiness",
+        ],
+        "templates": ["vigil/cases/templates"],
         "migrations": [{"folder": "vigil/cases/migrations", "revisions": ["0001_cases"]}],
         "translations": [{"language": "vi", "catalog": "vigil/cases/locales/vi.po"}],
         "models": ["case_events", "case_steps", "cases", "duty_shifts", "handover_notes"],
@@ -58,6 +111,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "demo": {
         "module": "vigil.demo.plugin",
         "distribution": "vigil-election",
+        "label": "",
         "commands": ["demo"],
         "routes": [],
         "nav": [],
@@ -72,6 +126,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "monitor": {
         "module": "vigil.monitor.plugin",
         "distribution": "vigil-election",
+        "label": "Security monitoring",
         "commands": ["ioc", "monitor", "rules", "yara"],
         "routes": [
             "GET /monitor/events",
@@ -117,8 +172,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "reports": {
         "module": "vigil.reports.plugin",
         "distribution": "vigil-election",
+        "label": "",
         "commands": ["report"],
-        "routes": ["POST /reports/handover", "POST /reports/daily"],
+        "routes": [],
         "nav": [],
         "dashboard": [],
         "templates": [],
@@ -214,7 +270,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         PACKAGE / "monitor/locales",
         PACKAGE / "reports/locales",
     ]
-    assert template_folders() == [PACKAGE / "monitor/templates"]
+    assert template_folders() == [PACKAGE / "cases/templates", PACKAGE / "monitor/templates"]
     # The platform's own parts first, named by the platform; then the rooms'.
     assert version_locations() == [
         str(PACKAGE / "store/migrations/versions"),
@@ -339,7 +395,7 @@ def test_two_entry_points_naming_one_module_register_it_once(fake: FakeDistribut
     pm = load_plugins()
     assert "twin" in pm.origins and "twin_again" not in pm.origins
     navs = [impl.plugin_name for impl in pm.hook.vigil_nav.get_hookimpls()]
-    assert navs == ["monitor", "twin"]
+    assert navs == ["cases", "monitor", "twin"]
 
 
 def test_a_plugin_taking_a_built_in_room_name_is_refused(fake: FakeDistributions) -> None:

@@ -26,6 +26,8 @@ class PluginInventory:
     name: str
     module: str
     distribution: str
+    #: The room's name for people (`vigil_label`), an English msgid; empty if it gives none.
+    label: str = ""
     #: Sub-commands mounted on the root `vigil` command (`vigil_cli`).
     commands: list[str] = field(default_factory=list)
     #: "METHOD /path" of every route of its routers (`vigil_routers`).
@@ -51,6 +53,7 @@ class PluginInventory:
         short = _shortener(self.module)
         migrations = [f"{short(m['folder'])}: {', '.join(m['revisions'])}" for m in self.migrations]
         rows = [
+            ("vigil_label", self.label),
             ("vigil_cli", ", ".join(self.commands)),
             ("vigil_routers", "\n".join(self.routes)),
             ("vigil_nav", "\n".join(f"{n['path']}  {n['label']}" for n in self.nav)),
@@ -164,11 +167,13 @@ def inventory(pm: VigilPluginManager | None = None) -> list[PluginInventory]:
             continue
         origin = pm.origins.get(name)
         migrations = [Path(p) for p in _items(pm, "vigil_migrations", name)]
+        label = _impl(pm, "vigil_label", name)
         found.append(
             PluginInventory(
                 name=name,
                 module=origin.module if origin else getattr(plugin, "__name__", repr(plugin)),
                 distribution=origin.distribution if origin else "(registered in code)",
+                label=str(label()) if label is not None else "",
                 commands=_commands(pm, name),
                 routes=_routes(_items(pm, "vigil_routers", name)),
                 nav=_nav(_items(pm, "vigil_nav", name)),

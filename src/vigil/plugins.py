@@ -110,6 +110,13 @@ class VigilSpec:
     # --- what a room is made of ------------------------------------------------------------
 
     @hookspec
+    def vigil_label(self) -> str:
+        """The room's name as people know it ("Security monitoring"): an English msgid its own
+        catalog translates. Findings of the room's capability (the plugin's name) are named by
+        it in reports and pages; a room without one is shown by its plugin name."""
+        raise NotImplementedError
+
+    @hookspec
     def vigil_models(self) -> Iterable[str]:
         """Import paths of the modules that declare this room's tables (SQLAlchemy models on
         `vigil.store.base.Base`), imported before migrations run and before the app starts."""
@@ -286,6 +293,11 @@ def contributions(hook: str, pm: pluggy.PluginManager | None = None) -> list[tup
 
 def _gathered(hook: str, pm: pluggy.PluginManager | None = None) -> list[Any]:
     return [item for _name, items in contributions(hook, pm) if items for item in items]
+
+
+def capability_labels(pm: pluggy.PluginManager | None = None) -> dict[str, str]:
+    """Each room's name for people (`vigil_label`, English msgids), by plugin name."""
+    return {name: str(label) for name, label in contributions("vigil_label", pm) if label}
 
 
 def model_modules() -> list[str]:

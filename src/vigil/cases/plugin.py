@@ -20,6 +20,11 @@ _ROOM = Path(__file__).parent
 
 
 @hookimpl
+def vigil_label() -> str:
+    return "Duty room operations"
+
+
+@hookimpl
 def vigil_models() -> Iterable[str]:
     return ["vigil.cases.models"]
 
@@ -48,10 +53,10 @@ def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
 @hookimpl
 def vigil_cli(app: typer.Typer) -> None:
     from vigil.cases.cli import mount
+    from vigil.cases.reports import cli as reports_cli
 
     mount(app)
-    # Adds `vigil report handover` and `vigil report daily` to the reports' group.
-    import vigil.cases.reports.cli  # noqa: F401
+    reports_cli.mount(app)
 
 
 @hookimpl

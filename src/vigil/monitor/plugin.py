@@ -22,6 +22,11 @@ _ROOM = Path(__file__).parent
 
 
 @hookimpl
+def vigil_label() -> str:
+    return "Security monitoring"
+
+
+@hookimpl
 def vigil_models() -> Iterable[str]:
     return ["vigil.monitor.models"]
 

@@ -5,17 +5,7 @@ from __future__ import annotations
 from vigil.core.calendar import Phase
 from vigil.core.i18n import _
 from vigil.core.units import UnitTree
-
-#: Capabilities as a reader knows them (English msgids, translated in reports/locales/vi.po).
-CAPABILITY_NAMES: dict[str, str] = {
-    "monitor": "Security monitoring",
-    "inspect": "Inspections",
-    "infowatch": "Information watch",
-    "registry": "Population and voter data",
-    "candidates": "Candidate checks",
-    "cases": "Duty room operations",
-}
-
+from vigil.plugins import capability_labels
 
 #: Election phases as a report says them.
 PHASE_NAMES: dict[Phase, str] = {
@@ -29,9 +19,14 @@ def phase_name(phase: Phase, lang: str) -> str:
     return _(PHASE_NAMES[phase], lang)
 
 
+def capability_names(lang: str) -> dict[str, str]:
+    """Every room's name for people (its `vigil_label`), in the reader's language."""
+    return {name: _(label, lang) for name, label in capability_labels().items()}
+
+
 def capability_name(capability: str, lang: str) -> str:
-    english = CAPABILITY_NAMES.get(capability)
-    return _(english, lang) if english else capability
+    """A finding's capability as people know it; its plugin name if the room gives none."""
+    return capability_names(lang).get(capability, capability)
 
 
 def unit_name(units: UnitTree, code: str, lang: str) -> str:

@@ -12,9 +12,9 @@ from vigil.plugins import hookimpl
 
 @hookimpl
 def vigil_cli(app: typer.Typer) -> None:
-    from vigil.reports.cli import report_app
+    from vigil.reports.cli import report_group
 
-    app.add_typer(report_app, name="report")
+    report_group(app)
 
 
 @hookimpl

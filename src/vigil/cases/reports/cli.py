@@ -1,6 +1,6 @@
 """`vigil report handover` and `vigil report daily`: write a report and print where it went.
 
-Importing this module adds the two commands to the `vigil report` group (vigil.reports.cli).
+`mount` adds the two commands to the `vigil report` group of the reports engine.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import typer
 
 from vigil.clikit import DEFAULT_DATA, DataDir, handle_errors, open_deployment
 from vigil.core.clock import parse_optional_time
-from vigil.reports.cli import AsUser, Lang, Out, Pdf, report_actor, report_app
+from vigil.reports.cli import AsUser, Lang, Out, Pdf, report_actor, report_group
 
 
-@report_app.command("handover")
 @handle_errors
 def handover(
     data: DataDir = DEFAULT_DATA,
@@ -48,7 +47,6 @@ def handover(
             typer.echo(path)
 
 
-@report_app.command("daily")
 @handle_errors
 def daily(
     data: DataDir = DEFAULT_DATA,
@@ -69,3 +67,10 @@ def daily(
         report = daily_report(dep, actor, report_day(dep, day), lang or dep.settings.lang)
         for path in publish(dep, actor, report, pdf=pdf, out=out):
             typer.echo(path)
+
+
+def mount(app: typer.Typer) -> None:
+    """`vigil report handover` and `vigil report daily` on the root command `app`."""
+    group = report_group(app)
+    group.command("handover")(handover)
+    group.command("daily")(daily)

@@ -29,7 +29,7 @@ from vigil.core.clock import local_day, local_day_bounds, parse_local_day, to_lo
 from vigil.core.i18n import _
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
-from vigil.reports.lines import CAPABILITY_NAMES, phase_name, unit_name
+from vigil.reports.lines import capability_names, phase_name, unit_name
 from vigil.reports.render import Report, check_lang, render_html
 
 TITLE = "Daily situation report"
@@ -159,7 +159,7 @@ def daily_report(dep: Deployment, actor: Actor, day: date, lang: str) -> Report:
             "trend_chart": charts.alerts_over_time(days, trend, lang),
             "severity_chart": charts.open_by_severity(open_by_sev, lang, width=3.3),
             "capability_chart": charts.findings_by_capability(
-                by_capability, {k: _(v, lang) for k, v in CAPABILITY_NAMES.items()}, lang, width=3.3
+                by_capability, capability_names(lang), lang, width=3.3
             )
             if by_capability
             else None,

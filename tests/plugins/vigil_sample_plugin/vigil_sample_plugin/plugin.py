@@ -14,6 +14,11 @@ _HERE = Path(__file__).parent
 
 
 @hookimpl
+def vigil_label() -> str:
+    return "Sample notes"
+
+
+@hookimpl
 def vigil_models() -> Iterable[str]:
     return ["vigil_sample_plugin.models"]
 
