@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from vigil.core.errors import Location
 
@@ -21,6 +21,15 @@ class ProblemSeverity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
+
+
+class Where(TypedDict, total=False):
+    """Where in an input a problem is, beyond its source, and what was read there."""
+
+    line: int | None
+    record: str | None
+    code: str
+    raw: str
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,9 @@ class InputProblem:
     raw: str = ""
 
     @classmethod
-    def error(
+    def at(
         cls,
+        severity: ProblemSeverity,
         source: str,
         message: str,
         *,
@@ -46,20 +56,18 @@ class InputProblem:
         code: str = "",
         raw: str = "",
     ) -> InputProblem:
-        return cls(Location(source, line, record), ProblemSeverity.ERROR, message, code, raw)
+        """A problem at a file's line or a dataset's record."""
+        return cls(Location(source, line, record), severity, message, code, raw)
 
     @classmethod
-    def warning(
-        cls,
-        source: str,
-        message: str,
-        *,
-        line: int | None = None,
-        record: str | None = None,
-        code: str = "",
-        raw: str = "",
-    ) -> InputProblem:
-        return cls(Location(source, line, record), ProblemSeverity.WARNING, message, code, raw)
+    def error(cls, source: str, message: str, **where: Unpack[Where]) -> InputProblem:
+        """An error: the part is left out."""
+        return cls.at(ProblemSeverity.ERROR, source, message, **where)
+
+    @classmethod
+    def warning(cls, source: str, message: str, **where: Unpack[Where]) -> InputProblem:
+        """A warning: the part is kept, and the problem said."""
+        return cls.at(ProblemSeverity.WARNING, source, message, **where)
 
     @property
     def is_error(self) -> bool:
