@@ -435,3 +435,23 @@ def test_a_hook_with_an_argument_the_spec_does_not_give_is_refused(
         "vigil-wrong-arg): "
     )
     assert "application" in message
+
+
+def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
+    """A room's label (`vigil_label`) is its own msgid, in its own catalog: a new room is named
+    in reports and pages without touching another room or the reports engine."""
+    from babel.messages.pofile import read_po
+
+    from vigil.plugins import capability_labels, contributions
+    from vigil.reports.lines import capability_name
+
+    labels = capability_labels()
+    assert labels == {"cases": "Duty room operations", "monitor": "Security monitoring"}
+    folders = dict(contributions("vigil_locales"))
+    for room, label in labels.items():
+        with (Path(folders[room][0]) / "vi.po").open("rb") as fh:
+            catalog = read_po(fh, locale="vi")
+        assert catalog.get(label) is not None and catalog.get(label).string, room
+    assert capability_name("monitor", "vi") == "Giám sát an ninh mạng"
+    assert capability_name("monitor", "en") == "Security monitoring"
+    assert capability_name("registry", "vi") == "registry"  # no such room: its plugin name

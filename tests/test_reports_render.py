@@ -20,7 +20,7 @@ from vigil.core.errors import ReportError, ValidationError
 from vigil.core.severity import Severity
 from vigil.reports import charts, render
 from vigil.reports.figures import hour_starts, local_days, per_day, per_hour
-from vigil.reports.lines import CAPABILITY_NAMES, PHASE_NAMES
+from vigil.reports.lines import PHASE_NAMES
 from vigil.reports.render import (
     css_string,
     page_counter_css,
@@ -230,7 +230,6 @@ def _used_msgids() -> set[str]:
     constants = {
         render.CLASSIFICATION,
         render.PAGE_COUNTER,
-        *CAPABILITY_NAMES.values(),
         *PHASE_NAMES.values(),
     }
     return found | constants
@@ -239,7 +238,7 @@ def _used_msgids() -> set[str]:
 def test_every_report_string_has_a_vietnamese_translation() -> None:
     catalog = _catalog()
     used = _used_msgids()
-    assert len(used) > 10
+    assert len(used) >= 6  # the margins, the generated line, the three phases
     missing = sorted(m for m in used if not catalog.get(m))
     assert missing == []
     unused = sorted(set(catalog) - used)
