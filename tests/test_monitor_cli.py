@@ -180,7 +180,7 @@ def test_watch_picks_up_new_files(
             f"<13>1 2026-02-01T00:0{len(dropped)}:00Z web01 app - - - hello\n"
         )
 
-    monkeypatch.setattr("vigil.monitor.cli.monitor.time.sleep", sleep)
+    monkeypatch.setattr("vigil.monitor.cli.monitor._pause", sleep)
     code, out = vigil(
         "monitor",
         "ingest",

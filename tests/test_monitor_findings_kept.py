@@ -206,7 +206,7 @@ def test_the_watcher_says_the_store_failed_and_stores_every_finding_at_the_next_
         dropped.append(seconds)
         _more_logons(logs, len(dropped))
 
-    monkeypatch.setattr("vigil.monitor.cli.monitor.time.sleep", sleep)
+    monkeypatch.setattr("vigil.monitor.cli.monitor._pause", sleep)
     calls = _fail_once(monkeypatch, "vigil.monitor.detect.sigma.scan")
     code, out = _vigil(
         "monitor", "ingest", str(logs), "--watch", "--interval", "5", "--polls", "3", "--data", data

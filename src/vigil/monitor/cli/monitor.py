@@ -84,6 +84,12 @@ def _ingest_once(
     return len(result.batches)
 
 
+def _pause(seconds: float) -> None:
+    """The wait between two polls of a watched folder (one name, so a test can stand in for it
+    without touching every thread's `time.sleep`)."""
+    time.sleep(seconds)
+
+
 def _watch(dep: Deployment, polls: int, interval: float, poll: Callable[[], object]) -> bool:
     """Poll until `polls` are done (0: for ever); a poll that fails is said on stderr and the
     next one tries again. Returns whether the last poll failed."""
@@ -91,7 +97,7 @@ def _watch(dep: Deployment, polls: int, interval: float, poll: Callable[[], obje
     failed = False
     while polls == 0 or done < polls:
         if done:
-            time.sleep(interval)
+            _pause(interval)
         try:
             poll()
             failed = False
