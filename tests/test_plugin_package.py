@@ -78,7 +78,14 @@ def test_vigil_help_lists_the_sample_command_and_it_runs(site: Path, tmp_path: P
     assert second.stdout == "2 sample notes\n"
     listed = _vigil(site, "plugins", "--json")
     entries = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert [e["name"] for e in entries] == ["cases", "demo", "monitor", "reports", "sample"]
+    assert [e["name"] for e in entries] == [
+        "candidates",
+        "cases",
+        "demo",
+        "monitor",
+        "reports",
+        "sample",
+    ]
 
 
 @pytest.fixture

@@ -39,6 +39,21 @@ VIGIL = Path(sys.executable).with_name("vigil")
 # Paths are relative to src/.
 
 EXPECTED: dict[str, dict[str, Any]] = {
+    "candidates": {
+        "module": "vigil.candidates.plugin",
+        "distribution": "vigil-election",
+        "label": "Candidate checks",
+        "commands": ["candidates"],
+        "routes": [],
+        "nav": [],
+        "dashboard": [],
+        "templates": ["vigil/candidates/templates"],
+        "migrations": [{"folder": "vigil/candidates/migrations", "revisions": ["0001_candidates"]}],
+        "translations": [{"language": "vi", "catalog": "vigil/candidates/locales/vi.po"}],
+        "models": ["candidate_checks"],
+        "detectors": True,
+        "demo": True,
+    },
     "cases": {
         "module": "vigil.cases.plugin",
         "distribution": "vigil-election",
@@ -204,7 +219,7 @@ def test_vigil_plugins_lists_what_each_built_in_room_registered() -> None:
     result = CliRunner().invoke(build_cli(), ["plugins", "--json"])
     assert result.exit_code == 0, result.output
     entries = [json.loads(line) for line in result.output.splitlines()]
-    assert [e["name"] for e in entries] == ["cases", "demo", "monitor", "reports"]
+    assert [e["name"] for e in entries] == ["candidates", "cases", "demo", "monitor", "reports"]
     for entry in entries:
         assert _relative(entry) == {"name": entry["name"], **EXPECTED[entry["name"]]}
 
@@ -247,6 +262,7 @@ def test_built_in_rooms_are_the_entry_points_pyproject_declares() -> None:
 def test_built_in_rooms_register_once_in_name_order_with_their_origin() -> None:
     pm = plugin_manager()
     assert [name for name, _plugin in pm.list_name_plugin()] == [
+        "candidates",
         "cases",
         "demo",
         "monitor",
@@ -262,24 +278,39 @@ def test_built_in_rooms_register_once_in_name_order_with_their_origin() -> None:
 
 
 def test_rooms_resources_come_through_their_hooks() -> None:
-    assert model_modules() == ["vigil.cases.models", "vigil.monitor.models"]
-    assert migration_folders() == [PACKAGE / "cases/migrations", PACKAGE / "monitor/migrations"]
+    assert model_modules() == [
+        "vigil.candidates.models",
+        "vigil.cases.models",
+        "vigil.monitor.models",
+    ]
+    assert migration_folders() == [
+        PACKAGE / "candidates/migrations",
+        PACKAGE / "cases/migrations",
+        PACKAGE / "monitor/migrations",
+    ]
     assert locale_folders() == [
+        PACKAGE / "candidates/locales",
         PACKAGE / "cases/locales",
         PACKAGE / "demo/locales",
         PACKAGE / "monitor/locales",
         PACKAGE / "reports/locales",
     ]
-    assert template_folders() == [PACKAGE / "cases/templates", PACKAGE / "monitor/templates"]
+    assert template_folders() == [
+        PACKAGE / "candidates/templates",
+        PACKAGE / "cases/templates",
+        PACKAGE / "monitor/templates",
+    ]
     # The platform's own parts first, named by the platform; then the rooms'.
     assert version_locations() == [
         str(PACKAGE / "store/migrations/versions"),
+        str(PACKAGE / "candidates/migrations"),
         str(PACKAGE / "cases/migrations"),
         str(PACKAGE / "monitor/migrations"),
     ]
     assert [_from_src(str(p)) for p in catalog_files("vi")] == [
         "vigil/core/locales/vi.po",
         "vigil/web/locales/vi.po",
+        "vigil/candidates/locales/vi.po",
         "vigil/cases/locales/vi.po",
         "vigil/demo/locales/vi.po",
         "vigil/monitor/locales/vi.po",
@@ -380,7 +411,15 @@ def test_outside_plugins_follow_the_built_in_rooms_in_name_order(
         {"vigil_test_zeta": HOOKS, "vigil_test_alpha": HOOKS},
     )
     pm = load_plugins()
-    assert list(pm.origins) == ["cases", "demo", "monitor", "reports", "alpha", "zeta"]
+    assert list(pm.origins) == [
+        "candidates",
+        "cases",
+        "demo",
+        "monitor",
+        "reports",
+        "alpha",
+        "zeta",
+    ]
     assert pm.origins["alpha"].distribution == "vigil-two-rooms"
     assert not pm.origins["alpha"].builtin
 
@@ -446,7 +485,11 @@ def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
     from vigil.reports.lines import capability_name
 
     labels = capability_labels()
-    assert labels == {"cases": "Duty room operations", "monitor": "Security monitoring"}
+    assert labels == {
+        "candidates": "Candidate checks",
+        "cases": "Duty room operations",
+        "monitor": "Security monitoring",
+    }
     folders = dict(contributions("vigil_locales"))
     for room, label in labels.items():
         with (Path(folders[room][0]) / "vi.po").open("rb") as fh:

@@ -193,7 +193,7 @@ def _print_truth(result: DemoResult, summary: DemoSummary | None) -> None:
     table = Table(title=both("Planted problems found by the detectors"))
     table.add_column(both("Capability"))
     table.add_column(both("Rule"), no_wrap=True)
-    for name in ("Planted", "Found", "Missed"):
+    for name in ("Planted", "Found", "Missed", "Unplanted findings"):
         table.add_column(both(name), justify="right")
     if summary is None:
         from vigil.demo.summary import score_truth
@@ -202,11 +202,12 @@ def _print_truth(result: DemoResult, summary: DemoSummary | None) -> None:
     else:
         scores = summary.truth
     for score in scores:
-        for rule in sorted(score.by_rule):
+        for rule in sorted({*score.by_rule, *score.unplanted_by_rule}):
             planted, found = score.by_rule[rule], score.found_by_rule[rule]
             found_text = str(found) if summary is not None else "-"
             missed_text = str(planted - found) if summary is not None else "-"
-            table.add_row(score.capability, rule, str(planted), found_text, missed_text)
+            extra = str(score.unplanted_by_rule[rule]) if summary is not None else "-"
+            table.add_row(score.capability, rule, str(planted), found_text, missed_text, extra)
     console.print(table)
 
 

@@ -2,7 +2,9 @@
 
 A planted problem counts as found when a finding of the same capability and rule names its
 subject, either as the whole subject or as one item of a list such as "NK001|NK002" (a pair of
-duplicates may be reported under both records).
+duplicates may be reported under both records). A finding of a capability that planted
+problems, which names none of them, is counted as unplanted: on the demo's clean records it is a
+false positive.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class TruthScore:
     missed: list[GroundTruth] = field(default_factory=list)
     by_rule: Counter[str] = field(default_factory=Counter)
     found_by_rule: Counter[str] = field(default_factory=Counter)
+    #: Findings naming no planted problem of their rule, by rule.
+    unplanted_by_rule: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def unplanted(self) -> int:
+        return sum(self.unplanted_by_rule.values())
 
     @property
     def recall(self) -> float:
@@ -83,6 +91,10 @@ def score_truth(truth: list[GroundTruth], findings: list[tuple[str, str, str]]) 
             score.found_by_rule[planted.rule] += 1
         else:
             score.missed.append(planted)
+    subjects = {(t.capability, t.rule, t.subject) for t in truth}
+    for cap, rule, subject in findings:
+        if cap in scores and not any((cap, rule, k) in subjects for k in subject_keys(subject)):
+            scores[cap].unplanted_by_rule[rule] += 1
     return [scores[c] for c in sorted(scores)]
 
 

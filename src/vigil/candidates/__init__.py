@@ -1,0 +1,1 @@
+"""Candidate checks: what each candidate declared about themselves, compared with the registry."""

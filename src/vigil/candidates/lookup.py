@@ -1,0 +1,231 @@
+"""Finding a declared person in the registry: the one step the check asks of the registry.
+
+First the citizen ID, exactly; a declaration whose ID is wrong, missing or names somebody else
+is then looked for by name and birth date (`_by_name_and_birth`). Relatives, declared by name
+only, are looked for in the candidate's household first, then anywhere in the registry.
+Everything is read from the registry's lake datasets (`population_persons`), filtered in the
+lake engine or in Arrow, so the cost grows with the declarations, not with the province.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vigil.candidates.names import fold, fold_column
+from vigil.lake.datasets import Lake
+
+PERSONS = "population_persons"
+DEATHS = "population_deaths"
+COLUMNS = (
+    "person_id",
+    "citizen_id",
+    "full_name",
+    "birth_date",
+    "commune",
+    "village",
+    "household_id",
+    "relation_to_head",
+    "address",
+    "death_date",
+)
+#: How a person was found.
+BY_ID = "citizen_id"
+BY_NAME = "name+birth_date"
+
+
+@dataclass(frozen=True)
+class RegistryPerson:
+    """One person record of the registry, with what the check compares."""
+
+    person_id: str
+    citizen_id: str | None = None
+    full_name: str | None = None
+    birth_date: date | None = None
+    commune: str | None = None
+    village: str | None = None
+    household_id: str | None = None
+    relation_to_head: str | None = None
+    address: str | None = None
+    death_date: date | None = None
+
+    @property
+    def name_key(self) -> str:
+        return fold(self.full_name or "")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A person a declaration names: the key it is asked under and what it says of them."""
+
+    key: str
+    citizen_id: str | None
+    full_name: str
+    birth_date: date | None
+    commune: str | None
+
+
+@dataclass(frozen=True)
+class Located:
+    person: RegistryPerson
+    method: str
+    probability: float
+
+
+@dataclass
+class RegistrySlice:
+    """The registry records a set of declarations can touch: by ID, by name, by household."""
+
+    by_id: dict[str, list[RegistryPerson]]
+    by_name: dict[str, list[RegistryPerson]]
+    households: dict[str, list[RegistryPerson]]
+    deaths: dict[str, date]
+
+    def household(self, household_id: str | None) -> list[RegistryPerson]:
+        return self.households.get(household_id or "", [])
+
+
+def _persons(table: pa.Table) -> list[RegistryPerson]:
+    present = set(table.column_names)
+    return [
+        RegistryPerson(**{c: row.get(c) for c in COLUMNS if c in present})
+        for row in table.to_pylist()
+    ]
+
+
+def _select(lake: Lake, where: str, wanted: pa.Table, view: str) -> pa.Table:
+    lake.engine.register_arrow(view, wanted)
+    columns = ", ".join(f"p.{c}" for c in _available(lake))
+    return lake.query(
+        f"SELECT {columns} FROM {PERSONS} p JOIN {view} w ON {where}", datasets=[PERSONS]
+    )
+
+
+def _available(lake: Lake) -> list[str]:
+    schema = lake.query(f"SELECT * FROM {PERSONS} LIMIT 0", datasets=[PERSONS]).schema
+    return [c for c in COLUMNS if c in schema.names]
+
+
+def load_slice(lake: Lake, citizen_ids: Iterable[str], names: Iterable[str]) -> RegistrySlice:
+    """The records whose ID or folded name is asked for, and everyone in their households."""
+    empty = RegistrySlice({}, {}, {}, {})
+    if not lake.files(PERSONS):
+        return empty
+    ids = sorted({i for i in citizen_ids if i})
+    keys = sorted({fold(n) for n in names if n})
+    all_names = lake.query(f"SELECT person_id, full_name FROM {PERSONS}", datasets=[PERSONS])
+    folded = fold_column(all_names.column("full_name"))
+    hit = pc.fill_null(pc.is_in(folded, pa.array(keys, pa.string())), False)
+    by_name_ids = all_names.column("person_id").filter(hit)
+    first = pa.concat_tables(
+        [
+            _select(
+                lake,
+                "p.citizen_id = w.citizen_id",
+                pa.table({"citizen_id": pa.array(ids, pa.string())}),
+                "cand_ids",
+            ),
+            _select(
+                lake,
+                "p.person_id = w.person_id",
+                pa.table(
+                    {
+                        "person_id": by_name_ids.combine_chunks()
+                        if isinstance(by_name_ids, pa.ChunkedArray)
+                        else by_name_ids
+                    }
+                ),
+                "cand_names",
+            ),
+        ]
+    )
+    households = sorted({h for h in first.column("household_id").to_pylist() if h})
+    members = _select(
+        lake,
+        "p.household_id = w.household_id",
+        pa.table({"household_id": pa.array(households, pa.string())}),
+        "cand_households",
+    )
+    found: dict[str, RegistryPerson] = {}
+    for person in _persons(first) + _persons(members):
+        found.setdefault(person.person_id, person)
+    result = RegistrySlice(defaultdict(list), defaultdict(list), defaultdict(list), {})
+    for person in found.values():
+        if person.citizen_id:
+            result.by_id[person.citizen_id].append(person)
+        result.by_name[person.name_key].append(person)
+        if person.household_id:
+            result.households[person.household_id].append(person)
+    result.deaths = _deaths(lake, ids)
+    return RegistrySlice(
+        dict(result.by_id), dict(result.by_name), dict(result.households), result.deaths
+    )
+
+
+def _deaths(lake: Lake, ids: list[str]) -> dict[str, date]:
+    if not lake.files(DEATHS) or not ids:
+        return {}
+    lake.engine.register_arrow(
+        "cand_death_ids", pa.table({"citizen_id": pa.array(ids, pa.string())})
+    )
+    table = lake.query(
+        f"SELECT d.citizen_id, d.death_date FROM {DEATHS} d "
+        "JOIN cand_death_ids w ON d.citizen_id = w.citizen_id",
+        datasets=[DEATHS],
+    )
+    return {r["citizen_id"]: r["death_date"] for r in table.to_pylist() if r["death_date"]}
+
+
+def _agrees(person: RegistryPerson, wanted: Wanted) -> tuple[bool, bool]:
+    return person.name_key == fold(wanted.full_name), person.birth_date == wanted.birth_date
+
+
+def _swapped(day: date | None) -> date | None:
+    if day is None or day.day > 12:
+        return None
+    try:
+        return day.replace(day=day.month, month=day.day)
+    except ValueError:
+        return None
+
+
+def _by_name_and_birth(registry: RegistrySlice, wanted: Wanted) -> Located | None:
+    """The record with the same folded name and birth date (or day and month swapped), the one
+    in the declared commune first; None when none, or when two equally good ones remain."""
+    swapped = _swapped(wanted.birth_date)
+    scored = []
+    for person in registry.by_name.get(fold(wanted.full_name), []):
+        if person.birth_date == wanted.birth_date:
+            score = 2.0
+        elif swapped is not None and person.birth_date == swapped:
+            score = 1.0
+        else:
+            continue
+        if wanted.commune and person.commune == wanted.commune:
+            score += 0.5
+        scored.append((score, person))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (-s[0], s[1].person_id))
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return None  # two namesakes born the same day: the declaration does not say which
+    return Located(scored[0][1], BY_NAME, round(min(1.0, scored[0][0] / 2.5), 3))
+
+
+def locate(registry: RegistrySlice, wanted: Wanted) -> Located | None:
+    """Where the registry has the person a declaration describes, and how it was found.
+
+    The ID wins when its record agrees on the name or the birth date; an ID whose record agrees
+    on neither names somebody else, and the person is looked for by name and birth date.
+    """
+    if wanted.citizen_id:
+        records = registry.by_id.get(wanted.citizen_id, [])
+        ranked = sorted(records, key=lambda p: (-sum(_agrees(p, wanted)), p.person_id))
+        if ranked and any(_agrees(ranked[0], wanted)):
+            return Located(ranked[0], BY_ID, 1.0)
+    return _by_name_and_birth(registry, wanted)
