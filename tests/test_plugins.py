@@ -43,9 +43,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "module": "vigil.candidates.plugin",
         "distribution": "vigil-election",
         "label": "Candidate checks",
-        "commands": ["candidates"],
-        "routes": [],
-        "nav": [],
+        "commands": ["candidates", "report"],
+        "routes": [
+            "GET /candidates",
+            "GET /candidates/{candidate_id}",
+            "POST /candidates/{candidate_id}/reveal",
+            "GET /candidates/{candidate_id}/reveal",
+            "POST /reports/candidates",
+        ],
+        "nav": [{"path": "/candidates", "label": "Candidates", "permission": "view", "order": 50}],
         "dashboard": [],
         "templates": ["vigil/candidates/templates"],
         "migrations": [{"folder": "vigil/candidates/migrations", "revisions": ["0001_candidates"]}],
@@ -434,7 +440,7 @@ def test_two_entry_points_naming_one_module_register_it_once(fake: FakeDistribut
     pm = load_plugins()
     assert "twin" in pm.origins and "twin_again" not in pm.origins
     navs = [impl.plugin_name for impl in pm.hook.vigil_nav.get_hookimpls()]
-    assert navs == ["cases", "monitor", "twin"]
+    assert navs == ["candidates", "cases", "monitor", "twin"]
 
 
 def test_a_plugin_taking_a_built_in_room_name_is_refused(fake: FakeDistributions) -> None:

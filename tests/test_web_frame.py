@@ -85,6 +85,14 @@ ROUTES_BEFORE = [
     ("POST", "/reports/handover"),
     ("POST", "/users"),
 ]
+CANDIDATE_ROUTES = [
+    ("GET", "/candidates"),
+    ("GET", "/candidates/{candidate_id}"),
+    ("GET", "/candidates/{candidate_id}/reveal"),
+    ("POST", "/candidates/{candidate_id}/reveal"),
+    ("POST", "/reports/candidates"),
+]
+ROUTES_BEFORE += CANDIDATE_ROUTES
 MONITOR_ROUTES = [r for r in ROUTES_BEFORE if r[1].startswith("/monitor/")]
 FRAME_ROUTES = [
     ("GET", "/"),
@@ -151,7 +159,9 @@ def test_the_installed_rooms_give_the_routes_there_were(deployment: Deployment) 
 def test_the_duty_room_brings_its_routes_and_the_frame_its_own(deployment: Deployment) -> None:
     build_world(deployment)
     duty_room = create_app(deployment.settings, deployment, rooms(vigil.cases.plugin))
-    assert routes(duty_room) == sorted(set(ROUTES_BEFORE) - set(MONITOR_ROUTES))
+    assert routes(duty_room) == sorted(
+        set(ROUTES_BEFORE) - set(MONITOR_ROUTES) - set(CANDIDATE_ROUTES)
+    )
     bare = create_app(deployment.settings, deployment, rooms())
     assert routes(bare) == FRAME_ROUTES
 
@@ -160,6 +170,7 @@ def test_menu_keeps_its_order_and_hides_admin_pages(deployment: Deployment) -> N
     world = build_world(deployment)
     rooms_pages = ["/alerts", "/cases", "/duty", "/duty/handover"]
     monitor_pages = [
+        "/candidates",
         "/monitor/events",
         "/monitor/detections",
         "/monitor/coverage",

@@ -21,6 +21,7 @@ from vigil.clikit import (
     print_json_lines,
 )
 from vigil.core.errors import ValidationError
+from vigil.reports.cli import AsUser, Lang, Out, Pdf, report_actor, report_group
 
 candidates_app = typer.Typer(
     help="Candidate declarations checked against the population registry.", no_args_is_help=True
@@ -187,5 +188,27 @@ def _print_table(out: list[dict[str, Any]]) -> None:
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no declarations")
 
 
+@handle_errors
+def report(
+    data: DataDir = DEFAULT_DATA,
+    lang: Lang = None,
+    pdf: Pdf = True,
+    out: Out = None,
+    as_user: AsUser = None,
+) -> None:
+    """The candidate check report: statuses per commune, each mismatch declared against
+    recorded (personal data masked)."""
+    from vigil.candidates.report import candidates_report
+    from vigil.reports.archive import publish
+
+    with open_deployment(data) as dep:
+        actor = report_actor(dep, as_user)
+        made = candidates_report(dep, actor, lang or dep.settings.lang)
+        for path in publish(dep, actor, made, pdf=pdf, out=out):
+            typer.echo(path)
+
+
 def mount(app: typer.Typer) -> None:
+    """`vigil candidates ...` and `vigil report candidates` on the root command."""
     app.add_typer(candidates_app, name="candidates")
+    report_group(app).command("candidates")(report)

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.plugins import DemoContext, Detection, hookimpl
+from vigil.plugins import DemoContext, Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
 
     from vigil.deployment import Deployment
 
@@ -72,3 +73,17 @@ def vigil_demo(ctx: DemoContext) -> None:
 def vigil_demo_order() -> int:
     # After the population (built before every contributor), before the duty room (90).
     return 60
+
+
+@hookimpl
+def vigil_routers() -> Iterable[APIRouter]:
+    """The candidate list and each candidate's mismatches (candidates/pages/routes.py), and the
+    report's download."""
+    from vigil.candidates.pages.routes import router
+
+    return [router]
+
+
+@hookimpl
+def vigil_nav() -> Iterable[NavItem]:
+    return [NavItem("/candidates", "Candidates")]

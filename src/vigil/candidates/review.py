@@ -15,6 +15,28 @@ from vigil.core.personal import PersonalField, mask_value
 from vigil.store.audit import audit
 
 PERSONAL_VIEW = "personal.view"
+STATUSES = ("verified", "mismatch", "not_found")
+#: English labels (msgids in the room's catalog) of the compared fields.
+FIELD_LABELS = {
+    "identity": "The candidate",
+    "citizen_id": "Citizen ID number",
+    "full_name": "Full name",
+    "birth_date": "Date of birth",
+    "age": "Age on voting day",
+    "death_date": "Date of death",
+    "commune": "Commune of residence",
+    "address": "Home address",
+    "spouse": "Spouse",
+    "parents": "Parents",
+    "children": "Children",
+}
+
+
+def status_counts(rows: list[CandidateCheckRow]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
 
 
 def candidate_rows(
@@ -53,6 +75,20 @@ def mismatch_dicts(row: CandidateCheckRow, revealed: bool) -> list[dict[str, Any
             declared, recorded = masked(m["field"], declared), masked(m["field"], recorded)
         out.append({"field": m["field"], "declared": declared, "recorded": recorded})
     return out
+
+
+def side_by_side(row: CandidateCheckRow, revealed: bool) -> list[dict[str, Any]]:
+    """Each mismatch as the pages and the report show it: label, both sides, reason, rule."""
+    shown = mismatch_dicts(row, revealed)
+    return [
+        {
+            **s,
+            "label": FIELD_LABELS.get(s["field"], s["field"]),
+            "reason": m.get("reason", ""),
+            "rule": m.get("rule", ""),
+        }
+        for s, m in zip(shown, row.mismatches, strict=True)
+    ]
 
 
 def shown_name(row: CandidateCheckRow, revealed: bool) -> str:
