@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from vigil.candidates.declarations import Declaration
 from vigil.candidates.lookup import Located, RegistryPerson, RegistrySlice, Wanted, locate
@@ -108,19 +109,25 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+@lru_cache(maxsize=8)
+def _commune_names(units: UnitTree) -> dict[str, str]:
+    """Each commune's code, folded names and folded names without "Xã"/"Phường", to its code."""
+    names: dict[str, str] = {}
+    for unit in units.of_kind(UnitKind.COMMUNE):
+        for name in (fold(unit.name_vi), fold(unit.name("en"))):
+            names.setdefault(name, unit.code)
+            if " " in name:
+                names.setdefault(name.split(" ", 1)[1], unit.code)
+    return names
+
+
 def commune_code(units: UnitTree, declared: str | None) -> str | None:
     """The unit code a declared commune names: its code, or its name with or without 'Xã'."""
     if not declared:
         return None
     if declared in units:
         return declared
-    wanted = fold(declared)
-    for unit in units.of_kind(UnitKind.COMMUNE):
-        names = {fold(unit.name_vi), fold(unit.name("en"))}
-        bare = {n.split(" ", 1)[1] for n in names if " " in n}
-        if wanted in names | bare:
-            return unit.code
-    return None
+    return _commune_names(units).get(fold(declared))
 
 
 def wanted_of(declaration: Declaration, units: UnitTree) -> Wanted:

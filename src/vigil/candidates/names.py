@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +24,7 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+@lru_cache(maxsize=1 << 17)
 def fold(text: str) -> str:
     """'Nguyễn Thị  Đào' -> 'nguyen thi dao': the key two spellings of one name share."""
     decomposed = unicodedata.normalize("NFD", text.translate(_LETTERS))
