@@ -125,3 +125,12 @@ def test_report_download_as_pdf_from_the_list_page(world: WebWorld) -> None:
     response = client.post("/reports/candidates", data={"csrf_token": token, "format": "pdf"})
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
+
+
+def test_dashboard_panel_counts_the_officers_candidates(world: WebWorld) -> None:
+    client, _ = _client(world, "c02")
+    html = client.get("/").text
+    panel = re.search(r'data-panel="candidates.status".*?</section>', html, re.S)
+    assert panel
+    counts = {k: v[1] for k, v in _rows(panel.group(0), "data-status").items()}
+    assert counts == {"verified": "0", "mismatch": "1", "not_found": "0"}

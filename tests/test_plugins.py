@@ -52,7 +52,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "POST /reports/candidates",
         ],
         "nav": [{"path": "/candidates", "label": "Candidates", "permission": "view", "order": 50}],
-        "dashboard": [],
+        "dashboard": ["candidates.status"],
         "templates": ["vigil/candidates/templates"],
         "migrations": [{"folder": "vigil/candidates/migrations", "revisions": ["0001_candidates"]}],
         "translations": [{"language": "vi", "catalog": "vigil/candidates/locales/vi.po"}],

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.plugins import DemoContext, Detection, NavItem, hookimpl
+from vigil.plugins import DashboardPanel, DemoContext, Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import typer
@@ -87,3 +87,10 @@ def vigil_routers() -> Iterable[APIRouter]:
 @hookimpl
 def vigil_nav() -> Iterable[NavItem]:
     return [NavItem("/candidates", "Candidates")]
+
+
+@hookimpl
+def vigil_dashboard() -> Iterable[DashboardPanel]:
+    from vigil.candidates.pages.routes import PANELS
+
+    return PANELS

@@ -20,8 +20,9 @@ from vigil.candidates.review import (
 )
 from vigil.core.access import Permission
 from vigil.core.errors import NotFoundError
+from vigil.plugins import DashboardPanel
 from vigil.reports.download import ReportFormat, download
-from vigil.web.deps import DeploymentDep, PersonalViewer, Viewer, WebUser
+from vigil.web.deps import DeploymentDep, PersonalViewer, Viewer, WebUser, get_deployment
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -110,3 +111,14 @@ def download_report(
     from vigil.candidates.report import candidates_report
 
     return download(dep, user.actor, candidates_report(dep, user.actor, lang or user.lang), fmt)
+
+
+def _dashboard(request: Request, user: WebUser) -> dict[str, object]:
+    """The officer's candidates by status (their units only)."""
+    dep = get_deployment(request)
+    with dep.store.reader() as session:
+        rows = candidate_rows(session, user.actor)
+    return {"candidate_counts": status_counts(rows), "candidate_total": len(rows)}
+
+
+PANELS = (DashboardPanel("candidates.status", "candidates_dashboard.html", _dashboard, order=60),)
