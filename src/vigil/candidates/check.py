@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from vigil.candidates.declarations import Declaration
-from vigil.candidates.lookup import Located, RegistryPerson, RegistrySlice, Wanted, locate
+from vigil.candidates.lookup import Located, RegistryPerson, RegistrySlice, Wanted
 from vigil.candidates.names import fold, fold_address, same_name
 from vigil.core.units import UnitKind, UnitTree
 
@@ -149,11 +149,15 @@ class Rules:
 
 
 def check_declaration(
-    declaration: Declaration, registry: RegistrySlice, units: UnitTree, rules: Rules
+    declaration: Declaration,
+    found: Located | None,
+    registry: RegistrySlice,
+    units: UnitTree,
+    rules: Rules,
 ) -> CandidateCheck:
-    """The candidate's status and every fact the registry contradicts or lacks."""
+    """The candidate's status and every fact the registry contradicts or lacks, `found` being
+    the candidate's record (`lookup.locate_all`), None when the registry does not hold them."""
     wanted = wanted_of(declaration, units)
-    found = locate(registry, wanted)
     unit = _unit(units, found, wanted)
     result = CandidateCheck(declaration.candidate_id, unit, declaration.full_name, Status.VERIFIED)
     if found is None:

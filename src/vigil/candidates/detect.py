@@ -27,10 +27,11 @@ from vigil.candidates.check import (
     Mismatch,
     Rules,
     check_declaration,
+    wanted_of,
 )
 from vigil.candidates.declarations import Declaration
 from vigil.candidates.ingest import latest_declarations
-from vigil.candidates.lookup import load_slice
+from vigil.candidates.lookup import link_by_name_and_birth, load_slice, locate_all
 from vigil.candidates.models import CandidateCheckRow
 from vigil.core.clock import local_day
 from vigil.core.finding import Finding, occurrence_key
@@ -40,6 +41,8 @@ from vigil.deployment import Deployment
 from vigil.plugins import Detection
 
 CAPABILITY = "candidates"
+#: How declarations with a wrong or missing citizen ID are found in the registry.
+LINKER = link_by_name_and_birth
 
 #: Severity and title (English, Vietnamese) of each rule; the title names the candidate only.
 RULE_TEXT: dict[str, tuple[Severity, str, str]] = {
@@ -134,10 +137,13 @@ def check_all(
     ids = [d.citizen_id for d in declarations if d.citizen_id]
     names = [n for d in declarations for n in (d.full_name, *d.spouse, *d.parents, *d.children)]
     registry = load_slice(dep.lake, ids, names)
+    wanted = [wanted_of(d, dep.units) for d in declarations]
+    found = locate_all(dep.lake, registry, wanted, LINKER)
     rules = rules_for(dep)
     results = []
     for done, declaration in enumerate(declarations, start=1):
-        results.append(check_declaration(declaration, registry, dep.units, rules))
+        located = found[declaration.candidate_id]
+        results.append(check_declaration(declaration, located, registry, dep.units, rules))
         if progress and (done % 100 == 0 or done == len(declarations)):
             progress(done, len(declarations))
     return results

@@ -10,7 +10,7 @@ lake engine or in Arrow, so the cost grows with the declarations, not with the p
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -167,6 +167,30 @@ def load_slice(lake: Lake, citizen_ids: Iterable[str], names: Iterable[str]) -> 
     )
 
 
+def add_persons(lake: Lake, registry: RegistrySlice, person_ids: Iterable[str]) -> None:
+    """Put these persons and everyone in their households into the slice (a person linked by
+    other means than the slice's ID and name keys)."""
+    wanted = sorted(set(person_ids))
+    if not wanted or not lake.files(PERSONS):
+        return
+    ids = pa.table({"person_id": pa.array(wanted, pa.string())})
+    people = _persons(_select(lake, "p.person_id = w.person_id", ids, "cand_linked"))
+    households = sorted({p.household_id for p in people if p.household_id})
+    homes = pa.table({"household_id": pa.array(households, pa.string())})
+    members = _persons(_select(lake, "p.household_id = w.household_id", homes, "cand_linked_hh"))
+    known = {p.person_id for group in registry.households.values() for p in group}
+    known |= {p.person_id for group in registry.by_name.values() for p in group}
+    for person in people + members:
+        if person.person_id in known:
+            continue
+        known.add(person.person_id)
+        if person.citizen_id:
+            registry.by_id.setdefault(person.citizen_id, []).append(person)
+        registry.by_name.setdefault(person.name_key, []).append(person)
+        if person.household_id:
+            registry.households.setdefault(person.household_id, []).append(person)
+
+
 def _deaths(lake: Lake, ids: list[str]) -> dict[str, date]:
     if not lake.files(DEATHS) or not ids:
         return {}
@@ -217,15 +241,37 @@ def _by_name_and_birth(registry: RegistrySlice, wanted: Wanted) -> Located | Non
     return Located(scored[0][1], BY_NAME, round(min(1.0, scored[0][0] / 2.5), 3))
 
 
-def locate(registry: RegistrySlice, wanted: Wanted) -> Located | None:
-    """Where the registry has the person a declaration describes, and how it was found.
+def locate_by_id(registry: RegistrySlice, wanted: Wanted) -> Located | None:
+    """The record of the declared citizen ID, if it agrees on the name or the birth date (an ID
+    whose record agrees on neither names somebody else)."""
+    if not wanted.citizen_id:
+        return None
+    records = registry.by_id.get(wanted.citizen_id, [])
+    ranked = sorted(records, key=lambda p: (-sum(_agrees(p, wanted)), p.person_id))
+    if ranked and any(_agrees(ranked[0], wanted)):
+        return Located(ranked[0], BY_ID, 1.0)
+    return None
 
-    The ID wins when its record agrees on the name or the birth date; an ID whose record agrees
-    on neither names somebody else, and the person is looked for by name and birth date.
-    """
-    if wanted.citizen_id:
-        records = registry.by_id.get(wanted.citizen_id, [])
-        ranked = sorted(records, key=lambda p: (-sum(_agrees(p, wanted)), p.person_id))
-        if ranked and any(_agrees(ranked[0], wanted)):
-            return Located(ranked[0], BY_ID, 1.0)
-    return _by_name_and_birth(registry, wanted)
+
+#: Finds, for declarations the ID did not place, their records: (lake, slice, wanted) -> by key.
+Linker = Callable[[Lake, RegistrySlice, list[Wanted]], dict[str, Located]]
+
+
+def link_by_name_and_birth(
+    lake: Lake, registry: RegistrySlice, wanted: list[Wanted]
+) -> dict[str, Located]:
+    """Exact folded name and birth date (or day and month swapped), over the slice."""
+    found = {w.key: _by_name_and_birth(registry, w) for w in wanted}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def locate_all(
+    lake: Lake, registry: RegistrySlice, wanted: list[Wanted], linker: Linker
+) -> dict[str, Located | None]:
+    """Where the registry has each declared person: by citizen ID first, then by `linker` for
+    the declarations with a wrong, missing or somebody else's ID."""
+    found: dict[str, Located | None] = {w.key: locate_by_id(registry, w) for w in wanted}
+    rest = [w for w in wanted if found[w.key] is None]
+    if rest:
+        found.update(linker(lake, registry, rest))
+    return found
