@@ -16,6 +16,8 @@ from vigil.candidates.ingest import DATASET, import_declarations, latest_declara
 from vigil.candidates.mapping import Mapping, load_mapping
 from vigil.cli import build_cli
 from vigil.deployment import Deployment
+from vigil.detection import run_detectors
+from vigil.store.findings import list_findings
 
 
 def _check(
@@ -293,8 +295,14 @@ def test_a_later_file_replaces_a_candidates_declaration(
     import_declarations(deployment, first, Mapping())
     assert [c.status for c in check_all(deployment)] == [Status.MISMATCH]
     deployment.clock = deployment.now().replace(minute=deployment.now().minute + 1)
+    [run] = run_detectors(deployment, {"candidates"})
+    assert run.result.created == 1
     import_declarations(deployment, second, Mapping())
     assert [c.status for c in check_all(deployment)] == [Status.VERIFIED]
+    run_detectors(deployment, {"candidates"})
+    with deployment.store.reader() as session:
+        [row] = list_findings(session, capability="candidates")
+        assert (row.rule, row.status) == ("declared-birth-date-mismatch", "resolved")
 
 
 def test_cli_check_json_one_object_per_candidate_masked_unless_revealed(

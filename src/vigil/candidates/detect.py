@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vigil.candidates.check import (
@@ -34,11 +34,12 @@ from vigil.candidates.ingest import latest_declarations
 from vigil.candidates.lookup import link_by_name_and_birth, load_slice, locate_all
 from vigil.candidates.models import CandidateCheckRow
 from vigil.core.clock import local_day
-from vigil.core.finding import Finding, occurrence_key
+from vigil.core.finding import OPEN_STATUSES, Finding, FindingStatus, occurrence_key
 from vigil.core.personal import PERSONAL_KEY, PersonalField
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
 from vigil.plugins import Detection
+from vigil.store.models import FindingRow
 
 CAPABILITY = "candidates"
 #: How declarations with a wrong or missing citizen ID are found in the registry.
@@ -194,6 +195,23 @@ def findings_of(check: CandidateCheck, observed_at: datetime) -> list[Finding]:
     return found
 
 
+def resolve_stale(session: Session, current: set[str], at: datetime) -> int:
+    """Open findings of the room that this run no longer makes (a declaration corrected, a
+    record fixed) are resolved; one found again later is reopened by the store."""
+    rows = session.scalars(
+        select(FindingRow).where(
+            FindingRow.capability == CAPABILITY,
+            FindingRow.status.in_([s.value for s in OPEN_STATUSES]),
+        )
+    ).all()
+    stale = [r for r in rows if r.fingerprint not in current]
+    for row in stale:
+        row.status = FindingStatus.RESOLVED.value
+        row.status_reason = "the last check no longer finds this mismatch"
+        row.updated_at = at.replace(tzinfo=None)
+    return len(stale)
+
+
 def save_checks(session: Session, checks: list[CandidateCheck], at: datetime) -> None:
     """The statuses of this run replace those of the last one."""
     session.execute(delete(CandidateCheckRow))
@@ -221,5 +239,6 @@ def detect(dep: Deployment) -> Detection:
 
     def save(session: Session) -> None:
         save_checks(session, checks, now)
+        resolve_stale(session, {f.fingerprint for f in findings}, now)
 
     return Detection(findings, save)
