@@ -27,15 +27,15 @@ from vigil.demo.build import (
     read_ground_truth,
     run_contributors,
 )
-from vigil.demo.citizen_id import citizen_id_problem
 from vigil.demo.defects import REQUIRED_FIELDS, RULES
-from vigil.demo.diacritics import strip_diacritics
 from vigil.demo.officers import DEMO_PASSWORD, create_demo_officers
 from vigil.demo.population import DEATHS, HOUSEHOLDS, PERSONS, split_persons
 from vigil.demo.province import read_clock
 from vigil.deployment import Deployment
 from vigil.lake.datasets import Lake
 from vigil.plugins import DemoContext, VigilSpec, hookimpl
+from vigil.registry.citizen_id import citizen_id_problem
+from vigil.registry.text import strip_diacritics
 from vigil.store.models import AuditEntry
 from vigil.store.users import actor_for, authenticate
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.demo.citizen_id import (
+from vigil.registry.citizen_id import (
     PROVINCE_CODES,
     CitizenIdAllocator,
     citizen_id_problem,

@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vigil.demo.citizen_id import PROVINCE_CODES, CitizenIdAllocator
-from vigil.demo.diacritics import strip_diacritics
 from vigil.demo.people import REFERENCE_DAY, RELATION_OTHER, BaseChunk
+from vigil.registry.citizen_id import PROVINCE_CODES, CitizenIdAllocator
+from vigil.registry.text import strip_diacritics
 
 CAPABILITY = "registry"
 RULE_CITIZEN_ID = "citizen-id-invalid"

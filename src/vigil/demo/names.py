@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vigil.demo.diacritics import nfc
+from vigil.registry.text import nfc
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vigil.demo import names
-from vigil.demo.citizen_id import CitizenIdAllocator
 from vigil.demo.province import CITIZEN_ID_PROVINCE, DEMO_CLOCK
+from vigil.registry.citizen_id import CitizenIdAllocator
 
 #: The day ages are counted at (the demo clock's date).
 REFERENCE_DAY = np.datetime64(DEMO_CLOCK.date().isoformat(), "D")

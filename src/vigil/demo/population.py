@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 
 from vigil.core.errors import ValidationError
 from vigil.core.units import UnitKind
-from vigil.demo.citizen_id import CitizenIdAllocator
 from vigil.demo.defects import CAPABILITY, PlantedChunk, plant_defects
 from vigil.demo.people import CommuneFrame, draw_chunk
 from vigil.demo.province import COMMUNES
 from vigil.plugins import DemoContext
+from vigil.registry.citizen_id import CitizenIdAllocator
 
 PERSONS = "population_persons"
 HOUSEHOLDS = "population_households"

@@ -15,7 +15,7 @@ import tomli_w
 
 from vigil.core.config import ProvinceConfig, load_province
 from vigil.core.errors import ConfigError, Location
-from vigil.demo.diacritics import nfc, strip_diacritics
+from vigil.registry.text import nfc, strip_diacritics
 
 PROVINCE_CODE = "P46"
 PROVINCE_NAME_VI = "Tỉnh Bình Sơn"

@@ -64,5 +64,10 @@ class DuckDBEngine(LakeEngine):
         except duckdb.Error as e:
             raise LakeError(f"query failed: {e}") from e
 
+    def linkage_api(self) -> Any:
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.conn)
+
     def close(self) -> None:
         self.conn.close()

@@ -58,6 +58,11 @@ class LakeEngine(ABC):
         return [tuple(row.values()) for row in self.query(sql).to_pylist()]
 
     @abstractmethod
+    def linkage_api(self) -> Any:
+        """Splink's database API over this engine's own connection or session, so that record
+        linkage runs where the lake's SQL runs and reads the views registered here."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
 

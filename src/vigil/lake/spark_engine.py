@@ -198,6 +198,15 @@ class SparkEngine(LakeEngine):
         except Exception as e:  # py4j and analysis errors share no narrower base
             raise LakeError(f"spark query failed: {_reason(e)} in: {_abbreviated(bound)}") from e
 
+    def linkage_api(self) -> Any:
+        from splink import SparkAPI
+
+        # Splink's similarity jar is built for another Scala than pyspark 4's: the linkage
+        # models use only functions Spark has (equality, levenshtein), so it is not loaded.
+        return SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=self.spark, register_udfs_automatically=False
+        )
+
     def close(self) -> None:
         if self._owns:
             self.spark.stop()

@@ -1,4 +1,4 @@
-"""Vietnamese citizen ID numbers (CCCD, số định danh cá nhân): how the demo makes and checks them.
+"""Vietnamese citizen ID numbers (CCCD, số định danh cá nhân): how they are made and checked.
 
 Twelve digits: three for the province where the birth was registered, one for sex and century
 (0/1 a man/woman born 1900-1999, 2/3 born 2000-2099, and so on), two for the year of birth, six

@@ -1,0 +1,1 @@
+"""The registry room: population and voter data "correct, sufficient, clean, living"."""

@@ -1,0 +1,208 @@
+"""Train a linkage model without labels, and propose the pairs of records that name one person.
+
+    from vigil.registry.linkage.link import dedupe, link, train
+    from vigil.registry.linkage.sources import registry_persons
+
+    persons = registry_persons(deployment.lake)
+    model = train(persons)                       # EM, no labels
+    for pair in dedupe(persons, model):          # LinkedPair(left, right, probability, ...)
+        ...
+    pairs = link(persons, other_records, model)  # two sources: left from persons
+
+Each pair's `explanation` is the match weight (log2 of the Bayes factor) each comparison gave
+it, with the prior under "prior": their sum is the pair's match weight. The model runs on the
+lake engine given (DuckDB by default; Spark through the lake's Spark engine).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vigil.core.errors import ValidationError
+from vigil.lake.engine import ENGINES, LakeEngine, open_engine
+from vigil.registry.linkage import model as spec
+from vigil.registry.linkage.records import RECORD_COLUMNS
+
+#: Pairs at or above this probability are proposed.
+DEFAULT_THRESHOLD = 0.9
+_views = count()
+_LEFT, _RIGHT = "L:", "R:"
+
+for _name in ("splink", "splink.internals"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class LinkedPair:
+    """Two records proposed as one person: `left` and `right` are their ids."""
+
+    left: str
+    right: str
+    probability: float
+    #: Each comparison's match weight, and the prior's.
+    explanation: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "left": self.left,
+            "right": self.right,
+            "probability": round(self.probability, 6),
+            "explanation": {k: round(v, 3) for k, v in self.explanation.items()},
+        }
+
+
+@dataclass(frozen=True)
+class LinkageModel:
+    """A trained model: Splink's settings with its m and u probabilities and prior."""
+
+    settings: dict[str, Any]
+
+
+def _check(records: pa.Table) -> None:
+    missing = [c for c in RECORD_COLUMNS if c not in records.column_names]
+    if missing:
+        raise ValidationError(
+            "not linkage records (see vigil.registry.linkage.records.linkage_records); "
+            f"missing {', '.join(missing)}"
+        )
+
+
+@contextmanager
+def _engine(engine: LakeEngine | None) -> Iterator[LakeEngine]:
+    if engine is not None:
+        yield engine
+        return
+    own = open_engine(ENGINES[0])  # the default engine
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _view(engine: LakeEngine, records: pa.Table, side: str = "") -> str:
+    """Register `records` with the engine; `side` prefixes their ids (two sources may share
+    an id, and a pair must say which side each record comes from)."""
+    _check(records)
+    name = f"linkage_records_{next(_views)}"
+    table = records.select(list(RECORD_COLUMNS))
+    if side:
+        ids = pc.binary_join_element_wise(side, table.column("unique_id"), "")
+        table = table.set_column(0, "unique_id", ids)
+    engine.register_arrow(name, table)
+    return name
+
+
+def train(records: pa.Table, engine: LakeEngine | None = None, *, seed: int = 1) -> LinkageModel:
+    """Estimate the model from `records` alone: prior from near-certain rules, u from random
+    pairs, m by expectation maximisation over two blockings (each learns what it does not fix).
+    """
+    from splink import Linker, block_on
+
+    if records.num_rows < 2:
+        raise ValidationError("linkage needs at least two records to train on")
+    with _engine(engine) as eng:
+        linker = Linker(_view(eng, records), spec.settings(), db_api=eng.linkage_api())
+        rules: list[Any] = [block_on(*cols) for cols in spec.DETERMINISTIC]
+        linker.training.estimate_probability_two_random_records_match(
+            rules, recall=spec.DETERMINISTIC_RECALL
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
+        for cols in spec.EM_PASSES:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols), fix_u_probabilities=True
+            )
+        return LinkageModel(linker.misc.save_model_to_json())
+
+
+def _with_link_type(model: LinkageModel, link_type: str) -> dict[str, Any]:
+    return {**model.settings, "link_type": link_type}
+
+
+def _pairs(
+    eng: LakeEngine, physical: str, comparisons: list[str], prior: float, two_sources: bool
+) -> list[LinkedPair]:
+    """The predictions as pairs; of two sources, each pair turned so its left is the left's."""
+    weights = ", ".join(
+        f'"bf_{c}" AS "{c}"' + (f', "bf_tf_adj_{c}" AS "tf_{c}"' if c == "family" else "")
+        for c in comparisons
+    )
+    sql = (
+        f'SELECT "unique_id_l", "unique_id_r", "match_probability", {weights} '
+        f'FROM {physical} ORDER BY "match_probability" DESC, "unique_id_l", "unique_id_r"'
+    )
+    pairs = []
+    for row in eng.query(sql).to_pylist():
+        explanation = {"prior": prior}
+        for c in comparisons:
+            factor = float(row[c]) * float(row.get(f"tf_{c}") or 1.0)
+            explanation[c] = math.log2(factor) if factor > 0 else -math.inf
+        left, right = str(row["unique_id_l"]), str(row["unique_id_r"])
+        if not two_sources:
+            left, right = min(left, right), max(left, right)
+        else:
+            if left.startswith(_RIGHT):
+                left, right = right, left
+            left, right = left.removeprefix(_LEFT), right.removeprefix(_RIGHT)
+        pairs.append(LinkedPair(left, right, float(row["match_probability"]), explanation))
+    return pairs
+
+
+def _predict(
+    eng: LakeEngine,
+    inputs: str | list[str],
+    settings: dict[str, Any],
+    threshold: float,
+    two_sources: bool = False,
+) -> list[LinkedPair]:
+    from splink import Linker
+
+    linker = Linker(inputs, settings, db_api=eng.linkage_api())
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    lam = float(settings["probability_two_random_records_match"])
+    comparisons = [c["output_column_name"] for c in settings["comparisons"]]
+    prior = math.log2(lam / (1 - lam))
+    try:
+        return _pairs(eng, predictions.physical_name, comparisons, prior, two_sources)
+    finally:
+        predictions.drop_table_from_database_and_remove_from_cache()
+
+
+def dedupe(
+    records: pa.Table,
+    model: LinkageModel | None = None,
+    engine: LakeEngine | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[LinkedPair]:
+    """Pairs of `records` that name one person (left id < right id), most probable first."""
+    with _engine(engine) as eng:
+        trained = model or train(records, eng)
+        settings = _with_link_type(trained, "dedupe_only")
+        return _predict(eng, _view(eng, records), settings, threshold)
+
+
+def link(
+    left: pa.Table,
+    right: pa.Table,
+    model: LinkageModel | None = None,
+    engine: LakeEngine | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[LinkedPair]:
+    """Pairs of a record of `left` and one of `right` that name one person; `left` of each
+    pair is the id in `left`. Without a model, one is trained on `left` (the larger source,
+    usually the registry) and applied across."""
+    with _engine(engine) as eng:
+        trained = model or train(left, eng)
+        settings = _with_link_type(trained, "link_only")
+        views = [_view(eng, left, _LEFT), _view(eng, right, _RIGHT)]
+        return _predict(eng, views, settings, threshold, two_sources=True)

@@ -1,0 +1,93 @@
+"""Persons as the linkage model compares them: names split and folded, dates taken apart.
+
+Any table with a person id, a full name and some of birth date, sex, citizen ID, commune and
+address becomes the same shape, so the registry, the death records and the candidates'
+declarations link alike. Done in Arrow compute, so a million persons take a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: The columns every linkage record has, in order.
+RECORD_COLUMNS = (
+    "unique_id",
+    "family",
+    "middle",
+    "given",
+    "family_ascii",
+    "middle_ascii",
+    "given_ascii",
+    "full_ascii",
+    "birth_date",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "sex",
+    "citizen_id",
+    "citizen_digits",
+    "commune",
+    "address_ascii",
+)
+#: What a source may carry besides its id and name; a missing one is null for every row.
+OPTIONAL = ("birth_date", "sex", "citizen_id", "commune", "address")
+
+
+def _folded(text: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Lower-case ASCII: Đ/đ to d, combining marks dropped, spaces collapsed."""
+    lowered = pc.utf8_lower(text)
+    lowered = pc.replace_substring(lowered, "đ", "d")
+    bare = pc.replace_substring_regex(pc.utf8_normalize(lowered, "NFD"), r"\p{Mn}+", "")
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(bare, r"\s+", " "))
+
+
+def _empty_to_null(values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _column(table: pa.Table, name: str, kind: pa.DataType) -> pa.Array:
+    if name in table.column_names:
+        return pc.cast(table.column(name), kind).combine_chunks()
+    return pa.nulls(table.num_rows, kind)
+
+
+def _sorted_digits(ids: pa.Array) -> pa.Array:
+    """Each ID's characters in order: two IDs holding the same digits agree on it."""
+    return pa.array(
+        [None if v is None else "".join(sorted(v)) for v in ids.to_pylist()], pa.string()
+    )
+
+
+def linkage_records(table: pa.Table, id_column: str = "person_id") -> pa.Table:
+    """The linkage records of `table` (a `full_name` column, `id_column`, optional others)."""
+    name = pc.utf8_normalize(_column(table, "full_name", pa.string()), "NFC")
+    name = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, r"\s+", " "))
+    lower = pc.utf8_lower(name)
+    family = _empty_to_null(pc.extract_regex(lower, r"^(?P<v>\S+)\s").field("v"))
+    given = _empty_to_null(pc.extract_regex(lower, r"(?P<v>\S+)$").field("v"))
+    middle = _empty_to_null(pc.extract_regex(lower, r"^\S+\s+(?P<v>.+)\s+\S+$").field("v"))
+    birth = _column(table, "birth_date", pa.date32())
+    sex = _column(table, "sex", pa.string())
+    cid = _empty_to_null(_column(table, "citizen_id", pa.string()))
+    address = _column(table, "address", pa.string())
+    columns = {
+        "unique_id": pc.cast(table.column(id_column), pa.string()),
+        "family": family,
+        "middle": middle,
+        "given": given,
+        "family_ascii": _folded(family),
+        "middle_ascii": _folded(middle),
+        "given_ascii": _folded(given),
+        "full_ascii": _empty_to_null(_folded(name)),
+        "birth_date": birth,
+        "birth_year": pc.year(birth),
+        "birth_month": pc.month(birth),
+        "birth_day": pc.day(birth),
+        "sex": _empty_to_null(sex),
+        "citizen_id": cid,
+        "citizen_digits": _sorted_digits(cid),
+        "commune": _column(table, "commune", pa.string()),
+        "address_ascii": _empty_to_null(_folded(address)),
+    }
+    return pa.table(columns)

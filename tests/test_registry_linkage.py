@@ -1,0 +1,110 @@
+"""Record linkage of persons: records, the model, dedupe and link over the demo's registry."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from vigil.demo.build import DemoResult, build_demo, read_ground_truth
+from vigil.lake.datasets import Lake
+from vigil.registry.linkage.link import LinkedPair, dedupe, link, train
+from vigil.registry.linkage.records import RECORD_COLUMNS, linkage_records
+from vigil.registry.linkage.sources import death_records, registry_persons
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    return build_demo(tmp_path_factory.mktemp("linkage") / "d", persons=3000, seed=5)
+
+
+def _planted_pairs(demo: DemoResult, rule: str) -> set[tuple[str, str]]:
+    pairs = set()
+    for t in read_ground_truth(demo.data_dir):
+        if t.rule == rule:
+            original = re.search(r"NK\d+", t.note)
+            assert original is not None
+            a, b = t.subject, original.group(0)
+            pairs.add((min(a, b), max(a, b)))
+    return pairs
+
+
+def test_records_split_and_fold_vietnamese_names() -> None:
+    table = pa.table(
+        {
+            "person_id": ["a", "b", "c"],
+            "full_name": ["Nguyễn  Thị Đào", "Tran Van Thanh Tung", None],
+            "birth_date": [date(1990, 5, 12), None, None],
+            "citizen_id": ["046190001245", "", None],
+        }
+    )
+    rows = linkage_records(table).to_pylist()
+    assert list(linkage_records(table).column_names) == list(RECORD_COLUMNS)
+    a, b, c = rows
+    assert (a["family"], a["middle"], a["given"]) == ("nguyễn", "thị", "đào")
+    assert (a["family_ascii"], a["given_ascii"], a["full_ascii"]) == (
+        "nguyen",
+        "dao",
+        "nguyen thi dao",
+    )
+    assert (a["birth_year"], a["birth_month"], a["birth_day"]) == (1990, 5, 12)
+    assert a["citizen_digits"] == "".join(sorted("046190001245"))
+    assert (b["middle"], b["middle_ascii"]) == ("van thanh", "van thanh")
+    assert b["citizen_id"] is None and b["sex"] is None
+    assert c["family"] is None and c["full_ascii"] is None
+
+
+def test_dedupe_finds_every_planted_duplicate_and_nothing_else(demo: DemoResult) -> None:
+    persons = registry_persons(Lake(demo.data_dir / "lake"))
+    pairs = dedupe(persons)
+    assert {(p.left, p.right) for p in pairs} == _planted_pairs(demo, "duplicate-person")
+    for p in pairs:
+        assert p.left < p.right and p.probability >= 0.9
+        # The explanation adds up to the pair's match weight.
+        weight = sum(p.explanation.values())
+        assert weight == pytest.approx(math.log2(p.probability / (1 - p.probability)), abs=0.05)
+        assert set(p.explanation) == {
+            "prior",
+            "family",
+            "middle",
+            "given",
+            "birth_date",
+            "citizen_id",
+            "sex",
+            "address",
+        }
+
+
+def test_link_two_sources_finds_the_dead_still_listed(demo: DemoResult) -> None:
+    lake = Lake(demo.data_dir / "lake")
+    persons = registry_persons(lake)
+    deaths = death_records(lake)
+    model = train(persons)
+    pairs = link(persons, deaths, model)
+    planted = {t.subject for t in read_ground_truth(demo.data_dir) if t.rule == "deceased-listed"}
+    linked = {p.left for p in pairs}
+    assert planted <= linked
+    assert all(p.right.startswith("KT") and p.left.startswith("NK") for p in pairs)
+    as_json = pairs[0].as_dict()
+    assert set(as_json) == {"left", "right", "probability", "explanation"}
+
+
+def test_linked_pair_shape() -> None:
+    pair = LinkedPair("A", "B", 0.5, {"prior": -1.0})
+    assert pair.as_dict() == {
+        "left": "A",
+        "right": "B",
+        "probability": 0.5,
+        "explanation": {"prior": -1.0},
+    }
+
+
+def test_training_needs_records(tmp_path: Path) -> None:
+    from vigil.core.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        train(linkage_records(pa.table({"person_id": ["x"], "full_name": ["An"]})))
