@@ -144,6 +144,26 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "detectors": False,
         "demo": False,
     },
+    "infowatch": {
+        "module": "vigil.infowatch.plugin",
+        "distribution": "vigil-election",
+        "label": "Information watch",
+        "commands": ["infowatch", "watchlist"],
+        "routes": [],
+        "nav": [],
+        "dashboard": [],
+        "templates": ["vigil/infowatch/templates"],
+        "migrations": [{"folder": "vigil/infowatch/migrations", "revisions": ["0001_infowatch"]}],
+        "translations": [{"language": "vi", "catalog": "vigil/infowatch/locales/vi.po"}],
+        "models": [
+            "infowatch_advisories",
+            "infowatch_facts",
+            "infowatch_scans",
+            "infowatch_watchlist",
+        ],
+        "detectors": True,
+        "demo": False,
+    },
     "monitor": {
         "module": "vigil.monitor.plugin",
         "distribution": "vigil-election",
@@ -225,7 +245,14 @@ def test_vigil_plugins_lists_what_each_built_in_room_registered() -> None:
     result = CliRunner().invoke(build_cli(), ["plugins", "--json"])
     assert result.exit_code == 0, result.output
     entries = [json.loads(line) for line in result.output.splitlines()]
-    assert [e["name"] for e in entries] == ["candidates", "cases", "demo", "monitor", "reports"]
+    assert [e["name"] for e in entries] == [
+        "candidates",
+        "cases",
+        "demo",
+        "infowatch",
+        "monitor",
+        "reports",
+    ]
     for entry in entries:
         assert _relative(entry) == {"name": entry["name"], **EXPECTED[entry["name"]]}
 
@@ -271,6 +298,7 @@ def test_built_in_rooms_register_once_in_name_order_with_their_origin() -> None:
         "candidates",
         "cases",
         "demo",
+        "infowatch",
         "monitor",
         "reports",
     ]
@@ -287,23 +315,27 @@ def test_rooms_resources_come_through_their_hooks() -> None:
     assert model_modules() == [
         "vigil.candidates.models",
         "vigil.cases.models",
+        "vigil.infowatch.models",
         "vigil.monitor.models",
     ]
     assert migration_folders() == [
         PACKAGE / "candidates/migrations",
         PACKAGE / "cases/migrations",
+        PACKAGE / "infowatch/migrations",
         PACKAGE / "monitor/migrations",
     ]
     assert locale_folders() == [
         PACKAGE / "candidates/locales",
         PACKAGE / "cases/locales",
         PACKAGE / "demo/locales",
+        PACKAGE / "infowatch/locales",
         PACKAGE / "monitor/locales",
         PACKAGE / "reports/locales",
     ]
     assert template_folders() == [
         PACKAGE / "candidates/templates",
         PACKAGE / "cases/templates",
+        PACKAGE / "infowatch/templates",
         PACKAGE / "monitor/templates",
     ]
     # The platform's own parts first, named by the platform; then the rooms'.
@@ -311,6 +343,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         str(PACKAGE / "store/migrations/versions"),
         str(PACKAGE / "candidates/migrations"),
         str(PACKAGE / "cases/migrations"),
+        str(PACKAGE / "infowatch/migrations"),
         str(PACKAGE / "monitor/migrations"),
     ]
     assert [_from_src(str(p)) for p in catalog_files("vi")] == [
@@ -319,6 +352,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil/candidates/locales/vi.po",
         "vigil/cases/locales/vi.po",
         "vigil/demo/locales/vi.po",
+        "vigil/infowatch/locales/vi.po",
         "vigil/monitor/locales/vi.po",
         "vigil/reports/locales/vi.po",
     ]
@@ -421,6 +455,7 @@ def test_outside_plugins_follow_the_built_in_rooms_in_name_order(
         "candidates",
         "cases",
         "demo",
+        "infowatch",
         "monitor",
         "reports",
         "alpha",
@@ -494,6 +529,7 @@ def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
     assert labels == {
         "candidates": "Candidate checks",
         "cases": "Duty room operations",
+        "infowatch": "Information watch",
         "monitor": "Security monitoring",
     }
     folders = dict(contributions("vigil_locales"))

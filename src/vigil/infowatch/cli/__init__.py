@@ -1,0 +1,1 @@
+"""The room's commands: `vigil infowatch ...` and `vigil watchlist ...`."""
