@@ -162,7 +162,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "infowatch_watchlist",
         ],
         "detectors": True,
-        "demo": False,
+        "demo": True,
     },
     "monitor": {
         "module": "vigil.monitor.plugin",

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.plugins import Detection, hookimpl
+from vigil.plugins import DemoContext, Detection, hookimpl
 
 if TYPE_CHECKING:
     import typer
@@ -60,3 +60,10 @@ def vigil_detect(deployment: Deployment) -> Detection:
     from vigil.infowatch.detect.run import detect_stored
 
     return detect_stored(deployment)
+
+
+@hookimpl
+def vigil_demo(ctx: DemoContext) -> None:
+    from vigil.infowatch.demo.build import build_demo
+
+    build_demo(ctx)

@@ -1,0 +1,1 @@
+"""The information watch's part of the demo province."""
