@@ -205,3 +205,85 @@ def campaigns(json_out: Json = False, data: DataDir = DEFAULT_DATA) -> None:
                 f"{c.start:%Y-%m-%d %H:%M}–{c.end:%H:%M} UTC, {c.signals}",
                 highlight=False,
             )
+
+
+advisory_app = typer.Typer(
+    help="Advisories: write, approve (a second officer), publish.", no_args_is_help=True
+)
+infowatch_app.add_typer(advisory_app, name="advisory")
+
+
+@advisory_app.command("new")
+@handle_errors
+def advisory_new(
+    title_vi: Annotated[str, typer.Option("--title-vi", help="Title in Vietnamese.")],
+    title_en: Annotated[str, typer.Option("--title-en", help="Title in English.")],
+    body_vi: Annotated[str, typer.Option("--body-vi", help="Text in Vietnamese.")],
+    body_en: Annotated[str, typer.Option("--body-en", help="Text in English.")],
+    kind: Annotated[str, typer.Option(help="warning or information.")] = "warning",
+    finding: Annotated[
+        list[int] | None, typer.Option("--finding", help="A finding it answers (repeatable).")
+    ] = None,
+    data: DataDir = DEFAULT_DATA,
+    as_user: AsUser = None,
+) -> None:
+    """Write a draft advisory; another officer approves it."""
+    from vigil.infowatch.advisories.service import AdvisoryDraft, create_advisory
+
+    draft = AdvisoryDraft(kind, title_vi, title_en, body_vi, body_en, tuple(finding or ()))
+    with acting(data, as_user) as (dep, session, actor):
+        unit = actor.unit if actor.unit in dep.units else dep.units.root.code
+        advisory = create_advisory(session, actor, draft, unit=unit, now=dep.now())
+        console.print(f"advisory {advisory.id}: draft by {escape(actor.username)}", highlight=False)
+
+
+@advisory_app.command("approve")
+@handle_errors
+def advisory_approve(
+    advisory_id: Annotated[int, typer.Argument(help="The advisory to approve and publish.")],
+    data: DataDir = DEFAULT_DATA,
+    as_user: AsUser = None,
+) -> None:
+    """Approve a draft (not its author) and publish it: public site, Atom feed, PDF notice."""
+    from vigil.infowatch.advisories.publish import public_dir, publish_site
+    from vigil.infowatch.advisories.service import approve_advisory
+
+    with acting(data, as_user) as (dep, session, actor):
+        approve_advisory(session, actor, advisory_id, now=dep.now())
+    with open_deployment(data) as dep:
+        publish_site(dep)
+        console.print(f"advisory {advisory_id} published in {public_dir(dep)}", highlight=False)
+
+
+@advisory_app.command("list")
+@handle_errors
+def advisory_list(
+    json_out: Json = False, data: DataDir = DEFAULT_DATA, as_user: AsUser = None
+) -> None:
+    """Every advisory with its status, author and approver."""
+    from vigil.infowatch.advisories.service import list_advisories
+
+    with acting(data, as_user) as (_dep, session, actor):
+        rows = [
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "status": a.status,
+                "title_vi": a.title_vi,
+                "title_en": a.title_en,
+                "author": a.author,
+                "approver": a.approver,
+                "findings": a.finding_ids,
+                "published_at": a.published_at.isoformat() if a.published_at else None,
+            }
+            for a in list_advisories(session, actor)
+        ]
+    for row in rows:
+        if json_out:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            console.print(
+                f"{row['id']} [{row['status']}] {escape(str(row['title_en']))} "
+                f"(by {row['author']}, approved by {row['approver'] or '-'})",
+                highlight=False,
+            )

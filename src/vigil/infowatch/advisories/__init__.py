@@ -1,0 +1,1 @@
+"""Advisories: official information and scam warnings, two-person approved, published."""
