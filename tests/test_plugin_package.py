@@ -82,6 +82,8 @@ def test_vigil_help_lists_the_sample_command_and_it_runs(site: Path, tmp_path: P
         "candidates",
         "cases",
         "demo",
+        "infowatch",
+        "inspect",
         "monitor",
         "reports",
         "sample",

@@ -164,6 +164,26 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "detectors": True,
         "demo": True,
     },
+    "inspect": {
+        "module": "vigil.inspect.plugin",
+        "distribution": "vigil-election",
+        "label": "Inspections",
+        "commands": ["inspect", "vulns"],
+        "routes": [],
+        "nav": [],
+        "dashboard": [],
+        "templates": [],
+        "migrations": [{"folder": "vigil/inspect/migrations", "revisions": ["0001_inspect"]}],
+        "translations": [{"language": "vi", "catalog": "vigil/inspect/locales/vi.po"}],
+        "models": [
+            "inspect_answers",
+            "inspect_evidence",
+            "inspect_inspections",
+            "inspect_remediation",
+        ],
+        "detectors": True,
+        "demo": False,
+    },
     "monitor": {
         "module": "vigil.monitor.plugin",
         "distribution": "vigil-election",
@@ -250,6 +270,7 @@ def test_vigil_plugins_lists_what_each_built_in_room_registered() -> None:
         "cases",
         "demo",
         "infowatch",
+        "inspect",
         "monitor",
         "reports",
     ]
@@ -299,6 +320,7 @@ def test_built_in_rooms_register_once_in_name_order_with_their_origin() -> None:
         "cases",
         "demo",
         "infowatch",
+        "inspect",
         "monitor",
         "reports",
     ]
@@ -316,12 +338,14 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil.candidates.models",
         "vigil.cases.models",
         "vigil.infowatch.models",
+        "vigil.inspect.models",
         "vigil.monitor.models",
     ]
     assert migration_folders() == [
         PACKAGE / "candidates/migrations",
         PACKAGE / "cases/migrations",
         PACKAGE / "infowatch/migrations",
+        PACKAGE / "inspect/migrations",
         PACKAGE / "monitor/migrations",
     ]
     assert locale_folders() == [
@@ -329,6 +353,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         PACKAGE / "cases/locales",
         PACKAGE / "demo/locales",
         PACKAGE / "infowatch/locales",
+        PACKAGE / "inspect/locales",
         PACKAGE / "monitor/locales",
         PACKAGE / "reports/locales",
     ]
@@ -344,6 +369,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         str(PACKAGE / "candidates/migrations"),
         str(PACKAGE / "cases/migrations"),
         str(PACKAGE / "infowatch/migrations"),
+        str(PACKAGE / "inspect/migrations"),
         str(PACKAGE / "monitor/migrations"),
     ]
     assert [_from_src(str(p)) for p in catalog_files("vi")] == [
@@ -353,6 +379,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil/cases/locales/vi.po",
         "vigil/demo/locales/vi.po",
         "vigil/infowatch/locales/vi.po",
+        "vigil/inspect/locales/vi.po",
         "vigil/monitor/locales/vi.po",
         "vigil/reports/locales/vi.po",
     ]
@@ -456,6 +483,7 @@ def test_outside_plugins_follow_the_built_in_rooms_in_name_order(
         "cases",
         "demo",
         "infowatch",
+        "inspect",
         "monitor",
         "reports",
         "alpha",
@@ -530,6 +558,7 @@ def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
         "candidates": "Candidate checks",
         "cases": "Duty room operations",
         "infowatch": "Information watch",
+        "inspect": "Inspections",
         "monitor": "Security monitoring",
     }
     folders = dict(contributions("vigil_locales"))

@@ -87,6 +87,16 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """An incident scenario a room has a playbook for (its key and titles in both languages):
+    what other rooms may ask incident-response plans to cover, without importing that room."""
+
+    key: str
+    title_en: str
+    title_vi: str
+
+
+@dataclass(frozen=True)
 class DashboardPanel:
     """A block of the dashboard: `template` rendered with what `context(request, user)` gives.
 
@@ -170,6 +180,12 @@ class VigilSpec:
     @hookspec
     def vigil_dashboard(self) -> Iterable[DashboardPanel]:
         """Blocks this room adds to the dashboard."""
+        raise NotImplementedError
+
+    @hookspec
+    def vigil_scenarios(self) -> Iterable[Scenario]:
+        """The incident scenarios this room's playbooks cover (key and titles), read by rooms
+        that check plans against them (the inspection room's incident-response plan check)."""
         raise NotImplementedError
 
     # --- the demo province -------------------------------------------------------------------
@@ -298,6 +314,12 @@ def _gathered(hook: str, pm: pluggy.PluginManager | None = None) -> list[Any]:
 def capability_labels(pm: pluggy.PluginManager | None = None) -> dict[str, str]:
     """Each room's name for people (`vigil_label`, English msgids), by plugin name."""
     return {name: str(label) for name, label in contributions("vigil_label", pm) if label}
+
+
+def scenarios(pm: pluggy.PluginManager | None = None) -> list[Scenario]:
+    """Every incident scenario the rooms' playbooks cover (`vigil_scenarios`), by key."""
+    found = {s.key: s for s in _gathered("vigil_scenarios", pm)}
+    return [found[k] for k in sorted(found)]
 
 
 def model_modules() -> list[str]:

@@ -11,7 +11,7 @@ import typer
 
 from vigil.core.finding import Finding
 from vigil.deployment import Deployment
-from vigil.plugins import DashboardPanel, DemoContext, NavItem, hookimpl
+from vigil.plugins import DashboardPanel, DemoContext, NavItem, Scenario, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -88,6 +88,14 @@ def vigil_nav() -> Iterable[NavItem]:
         NavItem("/duty", "Duty roster", order=30),
         NavItem("/duty/handover", "Shift handover", order=40),
     ]
+
+
+@hookimpl
+def vigil_scenarios() -> Iterable[Scenario]:
+    """The playbooks' incidents, which incident-response plans must cover."""
+    from vigil.cases.playbooks import load_playbooks
+
+    return [Scenario(p.key, p.title_en, p.title_vi) for p in load_playbooks().values()]
 
 
 @hookimpl

@@ -1,0 +1,51 @@
+"""The inspection room's hooks: its tables, migrations, catalog and templates, its detector,
+commands, reports, pages and its part of the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import typer
+
+from vigil.core.finding import Finding
+from vigil.deployment import Deployment
+from vigil.plugins import hookimpl
+
+_ROOM = Path(__file__).parent
+
+
+@hookimpl
+def vigil_label() -> str:
+    return "Inspections"
+
+
+@hookimpl
+def vigil_models() -> Iterable[str]:
+    return ["vigil.inspect.models"]
+
+
+@hookimpl
+def vigil_migrations() -> Iterable[Path]:
+    return [_ROOM / "migrations"]
+
+
+@hookimpl
+def vigil_locales() -> Iterable[Path]:
+    return [_ROOM / "locales"]
+
+
+@hookimpl
+def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
+    from vigil.inspect.controls.catalog import load_catalog
+    from vigil.inspect.workflow.findings import detect_inspection_findings
+
+    with deployment.store.reader() as session:
+        return detect_inspection_findings(session, load_catalog(), deployment.now())
+
+
+@hookimpl
+def vigil_cli(app: typer.Typer) -> None:
+    from vigil.inspect.cli import mount
+
+    mount(app)

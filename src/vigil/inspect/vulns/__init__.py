@@ -1,0 +1,1 @@
+"""Known-vulnerable software: OSV advisories imported offline, inventories matched against them."""

@@ -1,0 +1,1 @@
+"""The inspection workflow: plan, answer, attach evidence, score, remediate; and its findings."""
