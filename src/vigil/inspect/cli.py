@@ -396,8 +396,9 @@ def vulns_import(
         result = import_path(dep.lake, dep.quarantine, path, lambda n: bar.advance(task, n))
     for p in result.problems:
         err_console.print(str(p), highlight=False, markup=False)
-    if result.kev:
-        console.print(f"{result.kev} known-exploited vulnerabilities imported")
+    if result.kev >= 0:
+        console.print(f"{result.kev} known-exploited vulnerabilities imported (0: already there)")
+        return
     console.print(
         f"{result.files} files: {result.advisories} advisories imported "
         f"({result.rows} package entries, snapshot {result.snapshot or '-'}), "

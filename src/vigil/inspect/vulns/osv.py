@@ -66,7 +66,8 @@ class ImportResult:
     advisories: int = 0
     rows: int = 0
     skipped: int = 0  # already imported
-    kev: int = 0
+    #: Entries of a KEV catalog added (-1: the path was OSV data, not a KEV catalog).
+    kev: int = -1
     problems: list[InputProblem] = field(default_factory=list)
     snapshot: str = ""
 
@@ -243,10 +244,14 @@ def import_path(
             rows.extend(found)
             result.advisories += 1
         if files:
-            snapshot = max((r["modified"] for r in rows), default="")[:10]
+            # Each ecosystem's database has its own date: the latest change among its advisories.
+            snapshots: dict[str, str] = {}
             for row in rows:
-                row["snapshot"] = snapshot
-            result.snapshot = snapshot
+                day = row["modified"][:10]
+                snapshots[row["ecosystem"]] = max(snapshots.get(row["ecosystem"], ""), day)
+            for row in rows:
+                row["snapshot"] = snapshots[row["ecosystem"]]
+            result.snapshot = max(snapshots.values(), default="")
             index.write(pa.Table.from_pylist(rows, schema=SCHEMA), files)
     result.rows = len(rows)
     return result
