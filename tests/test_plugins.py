@@ -230,6 +230,26 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "detectors": True,
         "demo": True,
     },
+    "registry": {
+        "module": "vigil.registry.plugin",
+        "distribution": "vigil-election",
+        "label": "Population registry",
+        "commands": ["registry"],
+        "routes": [],
+        "nav": [],
+        "dashboard": [],
+        "templates": ["vigil/registry/templates"],
+        "migrations": [{"folder": "vigil/registry/migrations", "revisions": ["0001_registry"]}],
+        "translations": [{"language": "vi", "catalog": "vigil/registry/locales/vi.po"}],
+        "models": [
+            "registry_checked_batches",
+            "registry_household_reviews",
+            "registry_pair_decisions",
+            "registry_scores",
+        ],
+        "detectors": True,
+        "demo": False,
+    },
     "reports": {
         "module": "vigil.reports.plugin",
         "distribution": "vigil-election",
@@ -272,6 +292,7 @@ def test_vigil_plugins_lists_what_each_built_in_room_registered() -> None:
         "infowatch",
         "inspect",
         "monitor",
+        "registry",
         "reports",
     ]
     for entry in entries:
@@ -322,6 +343,7 @@ def test_built_in_rooms_register_once_in_name_order_with_their_origin() -> None:
         "infowatch",
         "inspect",
         "monitor",
+        "registry",
         "reports",
     ]
     for name, origin in pm.origins.items():
@@ -340,6 +362,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil.infowatch.models",
         "vigil.inspect.models",
         "vigil.monitor.models",
+        "vigil.registry.models",
     ]
     assert migration_folders() == [
         PACKAGE / "candidates/migrations",
@@ -347,6 +370,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         PACKAGE / "infowatch/migrations",
         PACKAGE / "inspect/migrations",
         PACKAGE / "monitor/migrations",
+        PACKAGE / "registry/migrations",
     ]
     assert locale_folders() == [
         PACKAGE / "candidates/locales",
@@ -355,6 +379,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         PACKAGE / "infowatch/locales",
         PACKAGE / "inspect/locales",
         PACKAGE / "monitor/locales",
+        PACKAGE / "registry/locales",
         PACKAGE / "reports/locales",
     ]
     assert template_folders() == [
@@ -362,6 +387,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         PACKAGE / "cases/templates",
         PACKAGE / "infowatch/templates",
         PACKAGE / "monitor/templates",
+        PACKAGE / "registry/templates",
     ]
     # The platform's own parts first, named by the platform; then the rooms'.
     assert version_locations() == [
@@ -371,6 +397,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         str(PACKAGE / "infowatch/migrations"),
         str(PACKAGE / "inspect/migrations"),
         str(PACKAGE / "monitor/migrations"),
+        str(PACKAGE / "registry/migrations"),
     ]
     assert [_from_src(str(p)) for p in catalog_files("vi")] == [
         "vigil/core/locales/vi.po",
@@ -381,6 +408,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil/infowatch/locales/vi.po",
         "vigil/inspect/locales/vi.po",
         "vigil/monitor/locales/vi.po",
+        "vigil/registry/locales/vi.po",
         "vigil/reports/locales/vi.po",
     ]
     platform = {"units", "users", "findings", "finding_occurrences", "audit_log", "indicators"}
@@ -485,6 +513,7 @@ def test_outside_plugins_follow_the_built_in_rooms_in_name_order(
         "infowatch",
         "inspect",
         "monitor",
+        "registry",
         "reports",
         "alpha",
         "zeta",
@@ -560,6 +589,7 @@ def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
         "infowatch": "Information watch",
         "inspect": "Inspections",
         "monitor": "Security monitoring",
+        "registry": "Population registry",
     }
     folders = dict(contributions("vigil_locales"))
     for room, label in labels.items():
@@ -568,4 +598,5 @@ def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
         assert catalog.get(label) is not None and catalog.get(label).string, room
     assert capability_name("monitor", "vi") == "Giám sát an ninh mạng"
     assert capability_name("monitor", "en") == "Security monitoring"
-    assert capability_name("registry", "vi") == "registry"  # no such room: its plugin name
+    assert capability_name("registry", "vi") == "Dữ liệu dân cư"
+    assert capability_name("inspect", "vi") == "inspect"  # no such room: its plugin name

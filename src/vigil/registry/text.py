@@ -118,7 +118,7 @@ def normalise_citizen_id(text: str | int | None) -> str | None:
     if text is None:
         return None
     if isinstance(text, int):
-        text = str(text)
+        return str(text).zfill(12)  # a number column drops every leading zero
     value = _ID_NOISE.sub("", nfc(text))
     if not value:
         return None

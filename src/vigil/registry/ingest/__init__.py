@@ -1,0 +1,1 @@
+"""Registry extracts into the lake: encodings, layouts, rows checked and normalised."""

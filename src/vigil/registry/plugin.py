@@ -1,0 +1,61 @@
+"""The registry room's hooks: its tables, migrations, catalog and templates, its commands, its
+pages, its quality rules for `vigil detect` and its part of the demo.
+
+The room's entry: the only module that may import any stage (lazily, inside the hooks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vigil.plugins import Detection, hookimpl
+
+if TYPE_CHECKING:
+    import typer
+
+    from vigil.deployment import Deployment
+
+_ROOM = Path(__file__).parent
+
+
+@hookimpl
+def vigil_label() -> str:
+    return "Population registry"
+
+
+@hookimpl
+def vigil_models() -> Iterable[str]:
+    return ["vigil.registry.models"]
+
+
+@hookimpl
+def vigil_migrations() -> Iterable[Path]:
+    return [_ROOM / "migrations"]
+
+
+@hookimpl
+def vigil_locales() -> Iterable[Path]:
+    return [_ROOM / "locales"]
+
+
+@hookimpl
+def vigil_templates() -> Iterable[Path]:
+    return [_ROOM / "templates"]
+
+
+@hookimpl
+def vigil_cli(app: typer.Typer) -> None:
+    from vigil.registry.cli import registry_app
+
+    app.add_typer(registry_app, name="registry")
+
+
+@hookimpl
+def vigil_detect(deployment: Deployment) -> Detection:
+    """The quality rules over the batches not checked yet; the checked marks are saved by the
+    caller with the findings."""
+    from vigil.registry.detect import detect_registry
+
+    return detect_registry(deployment)
