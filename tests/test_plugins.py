@@ -599,4 +599,4 @@ def test_each_room_translates_its_own_name_in_its_own_catalog() -> None:
     assert capability_name("monitor", "vi") == "Giám sát an ninh mạng"
     assert capability_name("monitor", "en") == "Security monitoring"
     assert capability_name("registry", "vi") == "Dữ liệu dân cư"
-    assert capability_name("inspect", "vi") == "inspect"  # no such room: its plugin name
+    assert capability_name("nosuchroom", "vi") == "nosuchroom"  # no such room: its plugin name
