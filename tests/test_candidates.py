@@ -337,3 +337,36 @@ def test_cli_check_json_one_object_per_candidate_masked_unless_revealed(
     )
     [finding] = [json.loads(line) for line in detected.stdout.splitlines()]
     assert (finding["rule"], finding["subject"]) == ("declared-citizen-id-mismatch", "UCV-2")
+
+
+def test_statuses_and_findings_are_stored_on_every_backend(
+    any_deployment: Deployment, tmp_path: Path
+) -> None:
+    from vigil.candidates.review import candidate_rows
+
+    dep = any_deployment
+    write_registry(dep)
+    path = tmp_path / "list.csv"
+    path.write_text(
+        csv_text(
+            [
+                CLEAN,
+                CLEAN
+                | {
+                    "candidate_id": "UCV-2",
+                    "full_name": "Đỗ Văn Khang",
+                    "citizen_id": "046080123456",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    import_declarations(dep, path, Mapping())
+    [run] = run_detectors(dep, {"candidates"})
+    assert run.error is None and run.result.created == 1
+    with dep.store.reader() as session:
+        rows = candidate_rows(session, dep.system("test"))
+        assert [(r.candidate_id, r.unit, r.status) for r in rows] == [
+            ("UCV-1", "C01", "verified"),
+            ("UCV-2", "C01", "not_found"),
+        ]
