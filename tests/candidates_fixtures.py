@@ -103,6 +103,8 @@ def write_registry(dep: Deployment) -> None:
             for n, c in zip(names, cols, strict=True)
         }
     )
+    sexes = ["Nam", "Nữ", "Nam", "Nữ", "Nam", "Nam", "Nam"]
+    table = table.append_column("sex", pa.array(sexes, pa.string()))
     dep.lake.write("population_persons", table, "test-0000")
 
 

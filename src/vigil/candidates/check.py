@@ -61,6 +61,8 @@ class CandidateCheck:
     person_id: str | None = None
     method: str | None = None
     probability: float | None = None
+    #: Each comparison's match weight when the record was found by linkage.
+    explanation: dict[str, float] = field(default_factory=dict)
 
 
 # Rules, one per kind of fact (the findings' `rule`).
@@ -137,6 +139,7 @@ def wanted_of(declaration: Declaration, units: UnitTree) -> Wanted:
         declaration.full_name,
         declaration.birth_date,
         commune_code(units, declaration.commune),
+        declaration.address,
     )
 
 
@@ -170,6 +173,7 @@ def check_declaration(
         found.method,
         found.probability,
     )
+    result.explanation = dict(found.explanation)
     result.mismatches += _identity(declaration, person, registry)
     result.mismatches += _age(declaration, person, rules)
     result.mismatches += _residence(declaration, wanted, person)

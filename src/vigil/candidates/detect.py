@@ -31,7 +31,7 @@ from vigil.candidates.check import (
 )
 from vigil.candidates.declarations import Declaration
 from vigil.candidates.ingest import latest_declarations
-from vigil.candidates.lookup import link_by_name_and_birth, load_slice, locate_all
+from vigil.candidates.lookup import link_then_exact, load_slice, locate_all
 from vigil.candidates.models import CandidateCheckRow
 from vigil.core.clock import local_day
 from vigil.core.finding import OPEN_STATUSES, Finding, FindingStatus, occurrence_key
@@ -43,7 +43,7 @@ from vigil.store.models import FindingRow
 
 CAPABILITY = "candidates"
 #: How declarations with a wrong or missing citizen ID are found in the registry.
-LINKER = link_by_name_and_birth
+LINKER = link_then_exact
 
 #: Severity and title (English, Vietnamese) of each rule; the title names the candidate only.
 RULE_TEXT: dict[str, tuple[Severity, str, str]] = {
@@ -161,6 +161,8 @@ def evidence_of(check: CandidateCheck, m: Mismatch) -> dict[str, Any]:
         "found_by": check.method,
         "probability": check.probability,
     }
+    if check.explanation:
+        evidence["match_weights"] = {k: round(v, 2) for k, v in check.explanation.items()}
     kind = FIELD_KIND.get(m.field, PersonalField.FULL_NAME)
     if kind is None:
         evidence["declared"], evidence["recorded"] = m.declared, m.recorded
