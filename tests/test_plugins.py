@@ -149,8 +149,30 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "distribution": "vigil-election",
         "label": "Information watch",
         "commands": ["infowatch", "watchlist"],
-        "routes": [],
-        "nav": [],
+        "routes": [
+            "GET /infowatch/posts",
+            "GET /infowatch/campaigns",
+            "GET /infowatch/campaigns/{finding_id}",
+            "GET /infowatch/impersonation",
+            "GET /infowatch/claims",
+            "GET /infowatch/advisories",
+            "GET /infowatch/advisories/new",
+            "POST /infowatch/advisories",
+            "GET /infowatch/advisories/{advisory_id}",
+            "POST /infowatch/advisories/{advisory_id}/approve",
+            "GET /infowatch/watchlist",
+            "POST /infowatch/watchlist",
+            "GET /public/{path:path}",
+        ],
+        "nav": [
+            {"path": "/infowatch/posts", "label": "Post triage", "permission": "view", "order": 50},
+            {
+                "path": "/infowatch/advisories",
+                "label": "Advisories",
+                "permission": "view",
+                "order": 50,
+            },
+        ],
         "dashboard": [],
         "templates": ["vigil/infowatch/templates"],
         "migrations": [{"folder": "vigil/infowatch/migrations", "revisions": ["0001_infowatch"]}],
@@ -532,7 +554,7 @@ def test_two_entry_points_naming_one_module_register_it_once(fake: FakeDistribut
     pm = load_plugins()
     assert "twin" in pm.origins and "twin_again" not in pm.origins
     navs = [impl.plugin_name for impl in pm.hook.vigil_nav.get_hookimpls()]
-    assert navs == ["candidates", "cases", "monitor", "twin"]
+    assert navs == ["candidates", "cases", "infowatch", "monitor", "twin"]
 
 
 def test_a_plugin_taking_a_built_in_room_name_is_refused(fake: FakeDistributions) -> None:

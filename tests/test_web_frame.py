@@ -93,6 +93,22 @@ CANDIDATE_ROUTES = [
     ("POST", "/reports/candidates"),
 ]
 ROUTES_BEFORE += CANDIDATE_ROUTES
+INFOWATCH_ROUTES = [
+    ("GET", "/infowatch/advisories"),
+    ("GET", "/infowatch/advisories/new"),
+    ("GET", "/infowatch/advisories/{advisory_id}"),
+    ("GET", "/infowatch/campaigns"),
+    ("GET", "/infowatch/campaigns/{finding_id}"),
+    ("GET", "/infowatch/claims"),
+    ("GET", "/infowatch/impersonation"),
+    ("GET", "/infowatch/posts"),
+    ("GET", "/infowatch/watchlist"),
+    ("GET", "/public/{path:path}"),
+    ("POST", "/infowatch/advisories"),
+    ("POST", "/infowatch/advisories/{advisory_id}/approve"),
+    ("POST", "/infowatch/watchlist"),
+]
+ROUTES_BEFORE += INFOWATCH_ROUTES
 MONITOR_ROUTES = [r for r in ROUTES_BEFORE if r[1].startswith("/monitor/")]
 FRAME_ROUTES = [
     ("GET", "/"),
@@ -160,7 +176,7 @@ def test_the_duty_room_brings_its_routes_and_the_frame_its_own(deployment: Deplo
     build_world(deployment)
     duty_room = create_app(deployment.settings, deployment, rooms(vigil.cases.plugin))
     assert routes(duty_room) == sorted(
-        set(ROUTES_BEFORE) - set(MONITOR_ROUTES) - set(CANDIDATE_ROUTES)
+        set(ROUTES_BEFORE) - set(MONITOR_ROUTES) - set(CANDIDATE_ROUTES) - set(INFOWATCH_ROUTES)
     )
     bare = create_app(deployment.settings, deployment, rooms())
     assert routes(bare) == FRAME_ROUTES
@@ -171,6 +187,8 @@ def test_menu_keeps_its_order_and_hides_admin_pages(deployment: Deployment) -> N
     rooms_pages = ["/alerts", "/cases", "/duty", "/duty/handover"]
     monitor_pages = [
         "/candidates",
+        "/infowatch/posts",
+        "/infowatch/advisories",
         "/monitor/events",
         "/monitor/detections",
         "/monitor/coverage",

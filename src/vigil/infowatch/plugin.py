@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.plugins import DemoContext, Detection, hookimpl
+from vigil.plugins import DemoContext, Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
 
     from vigil.deployment import Deployment
 
@@ -67,3 +68,19 @@ def vigil_demo(ctx: DemoContext) -> None:
     from vigil.infowatch.demo.build import build_demo
 
     build_demo(ctx)
+
+
+@hookimpl
+def vigil_routers() -> Iterable[APIRouter]:
+    """Triage queue, campaigns, impersonation, claims, advisories, watchlist, the public site."""
+    from vigil.infowatch.pages.routes import router
+
+    return [router]
+
+
+@hookimpl
+def vigil_nav() -> Iterable[NavItem]:
+    return [
+        NavItem("/infowatch/posts", "Post triage"),
+        NavItem("/infowatch/advisories", "Advisories"),
+    ]

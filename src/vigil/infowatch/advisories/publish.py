@@ -19,7 +19,7 @@ from vigil.reports.render import render_html, render_pdf
 if TYPE_CHECKING:
     from vigil.deployment import Deployment
 
-TEMPLATES = Path(__file__).parents[1] / "templates"
+TEMPLATES = Path(__file__).parent / "templates"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
