@@ -370,3 +370,15 @@ def test_statuses_and_findings_are_stored_on_every_backend(
             ("UCV-1", "C01", "verified"),
             ("UCV-2", "C01", "not_found"),
         ]
+
+
+def test_the_linkage_model_learns_from_whole_communes_up_to_a_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pyarrow as pa
+
+    from vigil.candidates import lookup
+
+    monkeypatch.setattr(lookup, "MAX_TRAINING_PERSONS", 4)
+    persons = pa.table({"commune": ["C02", "C01", "C01", "C03", "C03", "C03"]})
+    assert lookup._training_sample(persons).column("commune").to_pylist() == ["C02", "C01", "C01"]

@@ -49,6 +49,8 @@ BY_LINKAGE = "linkage"
 LINK_THRESHOLD = 0.8
 #: Fewer persons than this give EM too few pairs to learn from: exact name and birth date then.
 MIN_TRAINING_PERSONS = 1_000
+#: The model is trained on at most about this many persons (whole communes).
+MAX_TRAINING_PERSONS = 200_000
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,24 @@ def _declared_table(wanted: list[Wanted]) -> pa.Table:
     )
 
 
+def _training_sample(persons: pa.Table) -> pa.Table:
+    """Whole communes, in code order, up to MAX_TRAINING_PERSONS: what the model learns from.
+    Whole communes keep a commune's duplicates together (EM learns from the pairs they make),
+    and the cost of training stops growing with the province."""
+    if persons.num_rows <= MAX_TRAINING_PERSONS:
+        return persons
+    counts = pc.value_counts(persons.column("commune")).to_pylist()
+    sizes = sorted((c["values"] or "", c["counts"]) for c in counts)
+    kept: list[str] = []
+    total = 0
+    for commune, size in sizes:
+        if kept and total + size > MAX_TRAINING_PERSONS:
+            break
+        kept.append(commune)
+        total += size
+    return persons.filter(pc.is_in(persons.column("commune"), pa.array(kept, pa.string())))
+
+
 def link_then_exact(
     lake: Lake, registry: RegistrySlice, wanted: list[Wanted]
 ) -> dict[str, Located]:
@@ -324,7 +344,7 @@ def link_with_registry(
     registry records as dead is a finding, not a person not found)."""
     from splink.internals.exceptions import SplinkException
 
-    from vigil.registry.linkage.link import link
+    from vigil.registry.linkage.link import link, train
     from vigil.registry.linkage.sources import persons_table, registry_persons
 
     if not wanted or lake.rows(PERSONS) < MIN_TRAINING_PERSONS:
@@ -337,7 +357,8 @@ def link_with_registry(
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        pairs = link(persons, declared, engine=lake.engine, threshold=LINK_THRESHOLD)
+        model = train(_training_sample(persons), lake.engine)
+        pairs = link(persons, declared, model, lake.engine, threshold=LINK_THRESHOLD)
     except (SplinkException, ValidationError) as e:
         # A registry too small or too clean to train on without labels (no record shares an ID
         # with another): the exact name and birth date are all there is to go on.
