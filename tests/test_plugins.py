@@ -204,7 +204,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "inspect_remediation",
         ],
         "detectors": True,
-        "demo": False,
+        "demo": True,
     },
     "monitor": {
         "module": "vigil.monitor.plugin",

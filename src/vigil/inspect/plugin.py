@@ -10,7 +10,7 @@ import typer
 
 from vigil.core.finding import Finding
 from vigil.deployment import Deployment
-from vigil.plugins import hookimpl
+from vigil.plugins import DemoContext, hookimpl
 
 _ROOM = Path(__file__).parent
 
@@ -49,3 +49,10 @@ def vigil_cli(app: typer.Typer) -> None:
     from vigil.inspect.cli import mount
 
     mount(app)
+
+
+@hookimpl
+def vigil_demo(ctx: DemoContext) -> None:
+    from vigil.inspect.demo import build_demo
+
+    build_demo(ctx)
