@@ -257,8 +257,23 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "distribution": "vigil-election",
         "label": "Population registry",
         "commands": ["registry"],
-        "routes": [],
-        "nav": [],
+        "routes": [
+            "GET /registry",
+            "GET /registry/communes/{commune}",
+            "GET /registry/duplicates",
+            "POST /registry/duplicates/decide",
+            "GET /registry/households",
+            "POST /registry/households/review",
+        ],
+        "nav": [
+            {"path": "/registry", "label": "Registry scorecard", "permission": "view", "order": 60},
+            {
+                "path": "/registry/duplicates",
+                "label": "Duplicate review queue",
+                "permission": "view",
+                "order": 61,
+            },
+        ],
         "dashboard": [],
         "templates": ["vigil/registry/templates"],
         "migrations": [{"folder": "vigil/registry/migrations", "revisions": ["0001_registry"]}],
@@ -554,7 +569,7 @@ def test_two_entry_points_naming_one_module_register_it_once(fake: FakeDistribut
     pm = load_plugins()
     assert "twin" in pm.origins and "twin_again" not in pm.origins
     navs = [impl.plugin_name for impl in pm.hook.vigil_nav.get_hookimpls()]
-    assert navs == ["candidates", "cases", "infowatch", "monitor", "twin"]
+    assert navs == ["candidates", "cases", "infowatch", "monitor", "registry", "twin"]
 
 
 def test_a_plugin_taking_a_built_in_room_name_is_refused(fake: FakeDistributions) -> None:

@@ -109,6 +109,15 @@ INFOWATCH_ROUTES = [
     ("POST", "/infowatch/watchlist"),
 ]
 ROUTES_BEFORE += INFOWATCH_ROUTES
+REGISTRY_ROUTES = [
+    ("GET", "/registry"),
+    ("GET", "/registry/communes/{commune}"),
+    ("GET", "/registry/duplicates"),
+    ("GET", "/registry/households"),
+    ("POST", "/registry/duplicates/decide"),
+    ("POST", "/registry/households/review"),
+]
+ROUTES_BEFORE += REGISTRY_ROUTES
 MONITOR_ROUTES = [r for r in ROUTES_BEFORE if r[1].startswith("/monitor/")]
 FRAME_ROUTES = [
     ("GET", "/"),
@@ -176,7 +185,11 @@ def test_the_duty_room_brings_its_routes_and_the_frame_its_own(deployment: Deplo
     build_world(deployment)
     duty_room = create_app(deployment.settings, deployment, rooms(vigil.cases.plugin))
     assert routes(duty_room) == sorted(
-        set(ROUTES_BEFORE) - set(MONITOR_ROUTES) - set(CANDIDATE_ROUTES) - set(INFOWATCH_ROUTES)
+        set(ROUTES_BEFORE)
+        - set(MONITOR_ROUTES)
+        - set(CANDIDATE_ROUTES)
+        - set(INFOWATCH_ROUTES)
+        - set(REGISTRY_ROUTES)
     )
     bare = create_app(deployment.settings, deployment, rooms())
     assert routes(bare) == FRAME_ROUTES
@@ -193,6 +206,8 @@ def test_menu_keeps_its_order_and_hides_admin_pages(deployment: Deployment) -> N
         "/monitor/detections",
         "/monitor/coverage",
         "/monitor/sensors",
+        "/registry",
+        "/registry/duplicates",
     ]
     with TestClient(world.app, follow_redirects=False) as client:
         login(client, "admin")

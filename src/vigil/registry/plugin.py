@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.plugins import Detection, hookimpl
+from vigil.plugins import Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
 
     from vigil.deployment import Deployment
 
@@ -59,3 +60,19 @@ def vigil_detect(deployment: Deployment) -> Detection:
     from vigil.registry.detect import detect_registry
 
     return detect_registry(deployment)
+
+
+@hookimpl
+def vigil_routers() -> Iterable[APIRouter]:
+    """Scorecards, the duplicate review queue and household review (registry/pages)."""
+    from vigil.registry.pages.routes import router
+
+    return [router]
+
+
+@hookimpl
+def vigil_nav() -> Iterable[NavItem]:
+    return [
+        NavItem("/registry", "Registry scorecard", order=60),
+        NavItem("/registry/duplicates", "Duplicate review queue", order=61),
+    ]

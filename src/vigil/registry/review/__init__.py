@@ -1,0 +1,1 @@
+"""What officers read and decide: scorecards, the duplicate queue, household reviews."""
