@@ -213,26 +213,42 @@ def test_import_is_idempotent_and_quarantines_bad_rows(
     assert deployment.quarantine.count(DATASET) == 4
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "tcvn3", "vni"])
 def test_encodings_read_to_the_same_declarations(tmp_path: Path, encoding: str) -> None:
+    from vigil.registry.ingest.encoding import encode_tcvn3, encode_vni
+
+    text = csv_text([CLEAN])
+    encoders = {"tcvn3": encode_tcvn3, "vni": encode_vni}
     path = tmp_path / "enc.csv"
-    path.write_text(csv_text([CLEAN]), encoding=encoding)
+    if encoding in encoders:
+        path.write_bytes(encoders[encoding](text))
+    else:
+        path.write_text(text, encoding=encoding)
     result = read_declarations(path, Mapping())
-    assert result.encoding == ("utf-16" if encoding == "utf-16" else "utf-8")
+    assert result.encoding == {"utf-8-sig": "utf-8"}.get(encoding, encoding)
     [d] = result.declarations
+    expected = read_declarations(_utf8(tmp_path, text), Mapping()).declarations
+    assert result.declarations == expected
     assert (d.full_name, d.children) == ("Nguyễn Văn An", ("Nguyễn Văn Cường", "Nguyễn Thị Dung"))
 
 
-def test_a_file_in_another_encoding_is_one_clear_error(
+def _utf8(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "reference.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_file_in_no_known_encoding_is_one_clear_error(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    path = tmp_path / "cp1258.csv"
-    path.write_bytes(csv_text([CLEAN]).encode("cp1258", errors="replace"))
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"candidate_id,full_name\n\x81\x82\x83,\x90\x91\n")
     result = CliRunner().invoke(
         build_cli(), ["candidates", "import", str(path), "--data", str(deployment.settings.data)]
     )
     assert result.exit_code == 1
-    assert "cp1258.csv:2: not UTF-8 or UTF-16 text" in " ".join(result.output.split())
+    assert "not UTF-8, UTF-16, TCVN3 or VNI text" in " ".join(result.output.split())
+    assert deployment.lake.rows(DATASET) == 0
 
 
 def test_xlsx_with_a_mapping(deployment: Deployment, tmp_path: Path) -> None:

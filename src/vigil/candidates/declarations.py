@@ -2,12 +2,12 @@
 
 A row is checked on its own (`parse_row`), so one bad row never costs the others: it becomes an
 `InputProblem` with the file, the line and the reason, and the raw row is kept for the
-quarantine. Text is read as UTF-8 (with or without a byte-order mark) or UTF-16 (with one).
+quarantine. Text is read as UTF-8 (with or without a byte-order mark), UTF-16 (with one), or the
+legacy Vietnamese TCVN3 and VNI, detected and decoded as the registry's importer does.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -22,6 +22,9 @@ from vigil.candidates.mapping import COLUMNS, REQUIRED, Mapping
 from vigil.candidates.names import clean_text
 from vigil.core.errors import Location
 from vigil.core.problems import InputProblem
+from vigil.registry.errors import RegistryError
+from vigil.registry.ingest.encoding import decode as decode_text
+from vigil.registry.text import normalise_name
 
 #: Date layouts tried after the mapping's own: ISO first, then day before month as written
 #: in Vietnam.
@@ -62,22 +65,14 @@ class RowError(ValueError):
 
 
 def decode(raw: bytes, source: str) -> tuple[str, str]:
-    """The text of a file and the encoding it was in: UTF-16 by its mark, else UTF-8."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as e:
-            raise CandidatesError(
-                f"not valid UTF-16 at byte {e.start}", location=Location(source)
-            ) from e
+    """The text of a file and the encoding it was in: UTF-8 or UTF-16, or the legacy
+    Vietnamese TCVN3 and VNI, told apart by the registry's importer (`registry.ingest`)."""
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise CandidatesError(
-            "not UTF-8 or UTF-16 text; save the file as UTF-8",
-            location=Location(source, line),
-        ) from e
+        decoded = decode_text(raw)
+    except RegistryError as e:
+        # Its message starts with the source it was given (none here): ours carries the place.
+        raise CandidatesError(e.message.removeprefix(": "), location=Location(source)) from e
+    return decoded.text, decoded.encoding
 
 
 def _records_csv(text: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -190,6 +185,8 @@ def parse_row(record: dict[str, str], mapping: Mapping, line: int | None = None)
     full_name = _text(record, mapping, "full_name")
     if not any(ch.isalpha() for ch in full_name):
         raise RowError("full_name holds no letter")
+    # Capitals back where a legacy encoding (TCVN3) could not write them, as the registry does.
+    full_name = normalise_name(full_name) or full_name
     citizen_id = _CITIZEN_ID_NOISE.sub("", _text(record, mapping, "citizen_id"))
     if len(citizen_id) > 32:
         raise RowError("citizen_id is longer than 32 characters")
