@@ -75,3 +75,33 @@ def test_trends_and_overdue(demo: tuple[Deployment, DemoContext]) -> None:
         stf = session.query(FindingRow).filter_by(subject="STF-2").first()
         assert stf is not None
     assert stf.severity == 5 and stf.evidence["overdue"] is True  # high, raised to critical
+
+
+def test_every_unit_report_renders_as_pdf_and_the_summary_shows_what_was_planted(
+    demo: tuple[Deployment, DemoContext],
+) -> None:
+    from vigil.inspect.reports import inspection_report, province_summaries, summary_report
+    from vigil.reports.render import render_pdf
+
+    dep, ctx = demo
+    actor = dep.system()
+    with dep.store.reader() as session:
+        units = [i.unit for i in wf.latest_closed(session)]
+    assert len(units) == 33
+    for n, unit in enumerate(units):
+        report = inspection_report(dep, actor, unit, "vi" if n % 2 else "en")
+        pdf = render_pdf(report.html)
+        assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000, unit
+    # The summary, as data and as printed: the planted shortfalls and vulnerabilities, no other.
+    planted_controls = {(t.unit, t.subject) for t in ctx.truth if t.rule == "control-failed"}
+    planted_vulns = {
+        (t.unit, t.subject.split()[-1]) for t in ctx.truth if t.rule != "control-failed"
+    }
+    summaries = province_summaries(dep, actor, "en")
+    assert {(u.unit, s.control) for u in summaries for s in u.shortfalls} == planted_controls
+    assert {(u.unit, v["advisory"]) for u in summaries for v in u.vulnerabilities} == planted_vulns
+    assert [u.overall for u in summaries] == sorted(u.overall for u in summaries)
+    html = summary_report(dep, actor, "vi").html
+    assert html.count('class="shortfall"') == len(planted_controls)
+    assert html.count('class="vuln"') == len(planted_vulns)
+    assert render_pdf(html).startswith(b"%PDF-")

@@ -190,11 +190,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "module": "vigil.inspect.plugin",
         "distribution": "vigil-election",
         "label": "Inspections",
-        "commands": ["inspect", "vulns"],
+        "commands": ["inspect", "report", "vulns"],
         "routes": [],
         "nav": [],
         "dashboard": [],
-        "templates": [],
+        "templates": ["vigil/inspect/templates"],
         "migrations": [{"folder": "vigil/inspect/migrations", "revisions": ["0001_inspect"]}],
         "translations": [{"language": "vi", "catalog": "vigil/inspect/locales/vi.po"}],
         "models": [
@@ -423,6 +423,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         PACKAGE / "candidates/templates",
         PACKAGE / "cases/templates",
         PACKAGE / "infowatch/templates",
+        PACKAGE / "inspect/templates",
         PACKAGE / "monitor/templates",
         PACKAGE / "registry/templates",
     ]

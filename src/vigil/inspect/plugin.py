@@ -36,6 +36,11 @@ def vigil_locales() -> Iterable[Path]:
 
 
 @hookimpl
+def vigil_templates() -> Iterable[Path]:
+    return [_ROOM / "templates"]
+
+
+@hookimpl
 def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
     from vigil.inspect.controls.catalog import load_catalog
     from vigil.inspect.workflow.findings import detect_inspection_findings
@@ -46,9 +51,11 @@ def vigil_detect(deployment: Deployment) -> Iterable[Finding]:
 
 @hookimpl
 def vigil_cli(app: typer.Typer) -> None:
+    from vigil.inspect import reports
     from vigil.inspect.cli import mount
 
     mount(app)
+    reports.mount(app)
 
 
 @hookimpl
