@@ -97,16 +97,18 @@ def test_acknowledge_then_again_is_a_conflict(deployment: Deployment) -> None:
 
 def test_viewer_and_other_commune_cannot_triage(deployment: Deployment) -> None:
     (fid,) = add(deployment, finding("ws-01", unit="C01"))
-    for actor, message in (
-        (officer(deployment, "C01", Role.VIEWER), "may not triage"),
-        (officer(deployment, "C02"), "outside the scope"),
-        (officer(deployment, "C01", Role.INSPECTOR), "may not triage"),
-    ):
-        with pytest.raises(PermissionDenied, match=message), deployment.store.session() as s:
+    refusals: tuple[tuple[Actor, type[Exception], str], ...] = (
+        (officer(deployment, "C01", Role.VIEWER), PermissionDenied, "may not triage"),
+        # Outside the officer's units the finding is absent, as one that does not exist.
+        (officer(deployment, "C02"), NotFoundError, f"^no finding {fid}$"),
+        (officer(deployment, "C01", Role.INSPECTOR), PermissionDenied, "may not triage"),
+    )
+    for actor, error, message in refusals:
+        with pytest.raises(error, match=message), deployment.store.session() as s:
             acknowledge(s, actor, fid)
-        with pytest.raises(PermissionDenied, match=message), deployment.store.session() as s:
+        with pytest.raises(error, match=message), deployment.store.session() as s:
             mark_false_positive(s, actor, fid, "because")
-        with pytest.raises(PermissionDenied, match=message), deployment.store.session() as s:
+        with pytest.raises(error, match=message), deployment.store.session() as s:
             escalate(s, actor, [fid], deployment.policy(), BEFORE)
     assert row(deployment, fid).status == "new"
     assert actions(deployment) == []
@@ -314,7 +316,7 @@ def test_link_raises_severity_and_keeps_the_due_time(deployment: Deployment) -> 
 def test_analyst_may_escalate_but_not_outside_scope(deployment: Deployment) -> None:
     a, b = add(deployment, finding("x", unit="C01"), finding("y", unit="C02"))
     analyst = officer(deployment, "C01", Role.ANALYST)
-    with pytest.raises(PermissionDenied, match="unit C02"), deployment.store.session() as s:
+    with pytest.raises(NotFoundError, match=f"^no finding {b}$"), deployment.store.session() as s:
         escalate(s, analyst, [a, b], deployment.policy(), BEFORE)
     assert row(deployment, a).status == "new"
     with deployment.store.session() as s:

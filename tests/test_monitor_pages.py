@@ -181,7 +181,10 @@ def test_event_search_by_field_time_and_host(world: WebWorld) -> None:
     (cells,) = rows.values()
     # 02:50 UTC is 09:50 in the province.
     assert cells[:5] == ["2026-02-01 09:50:00", "ws-c01", "Xã Hòa An", "Security", "4624"]
-    assert "TargetUserName hoa.nguyen" in cells[5]
+    # One line per event: key fields summed up in a column, every field in a folded detail.
+    assert "TargetUserName =hoa.nguyen" in cells[5]
+    assert "TargetUserName hoa.nguyen" in cells[6]
+    assert html.count('<details class="event-detail">') == 1
 
     # 09:42-09:50 local holds only the second failed logon; its markup is shown, escaped.
     html = client.get(
@@ -214,7 +217,7 @@ def test_officer_sees_only_their_units(world: WebWorld) -> None:
     detections = c02.get("/monitor/detections").text
     assert "ws-c01" not in detections and "PC-HOAAN" not in detections
     assert "Không có phát hiện nào." in detections
-    assert c02.get(f"/monitor/detections/{_detection_id(world.deployment)}").status_code == 403
+    assert c02.get(f"/monitor/detections/{_detection_id(world.deployment)}").status_code == 404
     sensors = c02.get("/monitor/sensors").text
     assert list(_rows(sensors, "data-sensor")) == ["ws-c02/jsonl"]
     # The rule fired on a C01 host only: for C02 nothing has fired.

@@ -74,6 +74,22 @@ def test_rfc3164_takes_year_from_the_file_and_the_province_zone(tmp_path: Path) 
     assert (late.ts.year, late.channel, late.fields["severity"]) == (2025, "authpriv", "info")
 
 
+def test_rfc3164_takes_year_from_the_deployment_clock_not_the_machine(tmp_path: Path) -> None:
+    """A demo at 2027-03-05 reads files written today: March and before are 2027's, a month
+    ahead of March is 2026's, whatever the files' times and the machine's clock say."""
+    log = tmp_path / "auth.log"
+    log.write_text(
+        "Mar  5 10:00:01 web01 sshd[1]: a\nJan 31 10:00:01 web01 sshd[1]: b\n"
+        "Apr  1 10:00:01 web01 sshd[1]: c\nDec 31 23:00:00 web01 sshd[1]: d\n"
+    )
+    stamp = datetime(2024, 6, 1, tzinfo=UTC).timestamp()
+    os.utime(log, (stamp, stamp))
+    source = SyslogSource()
+    source.clock = datetime(2027, 3, 5, 4, 0)  # UTC: 11:00 in the province
+    years = [r.ts.year for r in source.read(log) if isinstance(r, RawRecord)]
+    assert years == [2027, 2027, 2026, 2026]
+
+
 def test_rsyslog_iso_format() -> None:
     line = "2026-02-05T10:00:01.5+07:00 web01 sudo: bob : COMMAND=/bin/sh"
     record = SyslogSource().parse_line(line, NOWHERE)

@@ -198,14 +198,20 @@ def test_commune_officers_see_only_their_own_units(client: TestClient, world: We
     token = api_login(client, "c02")
     seen = [a["id"] for a in client.get("/api/alerts").json()["items"]]
     assert seen == [ids["c02_high"]]
+    # Outside the officer's units a finding is absent, word for word as one that does not exist:
+    # neither its existence nor its unit shows.
     for key in ("c01_high", "c01pol_critical"):
         response = client.get(f"/api/findings/{ids[key]}")
-        assert response.status_code == 403
-        assert response.json()["error"]["code"] == "forbidden"
+        assert response.status_code == 404
+        assert response.json() == {
+            "error": {"code": "not_found", "message": f"no finding {ids[key]}", "location": None}
+        }
+    absent = client.get("/api/findings/999999").json()["error"]
+    assert absent == {"code": "not_found", "message": "no finding 999999", "location": None}
     ack = client.post(
         f"/api/findings/{ids['c01_high']}/ack", json={}, headers={"X-CSRF-Token": token}
     )
-    assert ack.status_code == 403
+    assert ack.status_code == 404
     assert status_of(world, "c01_high") == "new"
     client.post("/api/logout", headers={"X-CSRF-Token": token})
 
@@ -218,7 +224,7 @@ def test_commune_officers_see_only_their_own_units(client: TestClient, world: We
         ids["c01_medium"],
     ]
     assert page["total"] == 3 and page["threshold"] == "medium" and page["phase"] == "before"
-    assert client.get(f"/api/findings/{ids['c02_high']}").status_code == 403
+    assert client.get(f"/api/findings/{ids['c02_high']}").status_code == 404
     assert client.get("/api/alerts", params={"unit": "C02"}).status_code == 403
 
 
@@ -375,7 +381,7 @@ def test_merge_folds_findings_into_the_target(client: TestClient, world: WebWorl
         json={"target_id": ids["c01_high"], "other_ids": [ids["c02_high"]]},
         headers=headers,
     )
-    assert foreign.status_code == 403
+    assert foreign.status_code == 404
     assert status_of(world, "c02_high") == "new"
 
 
@@ -443,6 +449,10 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/api/login": {"post"},
         "/api/logout": {"post"},
         "/api/me": {"get"},
+        "/api/me/password": {"post"},
+        "/api/users/{username}/disable": {"post"},
+        "/api/users/{username}/enable": {"post"},
+        "/api/users/{username}/end-sessions": {"post"},
         "/api/alerts": {"get"},
         "/api/findings/{finding_id}": {"get"},
         "/api/findings/{finding_id}/ack": {"post"},
@@ -531,6 +541,8 @@ def test_login_backoff_doubles_up_to_the_cap() -> None:
         throttle.check(" duty ", "10.0.0.1", now=1000.0 + MAX_WAIT_SECONDS - 1)
     assert locked.value.retry_after == 2
     throttle.check("duty", "10.0.0.1", now=1000.0 + MAX_WAIT_SECONDS)  # the wait is over
-    throttle.check("duty", "10.0.0.2", now=1000.0)  # another address is not locked
+    with pytest.raises(LoginThrottled):  # the account is locked from any address
+        throttle.check("duty", "10.0.0.2", now=1000.0)
+    throttle.check("viewer", "10.0.0.3", now=1000.0)  # another account from another address
     throttle.succeeded("duty", "10.0.0.1")
     assert throttle.failed("duty", "10.0.0.1", now=2000.0) == 0

@@ -25,6 +25,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: Every route of the app before the duty room's pages moved out of web/ (method, path).
 ROUTES_BEFORE = [
     ("GET", "/"),
+    ("GET", "/account"),
     ("GET", "/alerts"),
     ("GET", "/api/alerts"),
     ("GET", "/api/audit"),
@@ -54,6 +55,7 @@ ROUTES_BEFORE = [
     ("GET", "/units"),
     ("GET", "/users"),
     ("MOUNT", "/static"),
+    ("POST", "/account/password"),
     ("POST", "/alerts/escalate"),
     ("POST", "/alerts/merge"),
     ("POST", "/api/cases"),
@@ -68,6 +70,10 @@ ROUTES_BEFORE = [
     ("POST", "/api/findings/{finding_id}/reveal"),
     ("POST", "/api/login"),
     ("POST", "/api/logout"),
+    ("POST", "/api/me/password"),
+    ("POST", "/api/users/{username}/disable"),
+    ("POST", "/api/users/{username}/enable"),
+    ("POST", "/api/users/{username}/end-sessions"),
     ("POST", "/cases/{case_id}/assign"),
     ("POST", "/cases/{case_id}/close"),
     ("POST", "/cases/{case_id}/notes"),
@@ -84,6 +90,8 @@ ROUTES_BEFORE = [
     ("POST", "/reports/daily"),
     ("POST", "/reports/handover"),
     ("POST", "/users"),
+    ("POST", "/users/{username}/active"),
+    ("POST", "/users/{username}/end-sessions"),
 ]
 CANDIDATE_ROUTES = [
     ("GET", "/candidates"),
@@ -121,6 +129,7 @@ ROUTES_BEFORE += REGISTRY_ROUTES
 MONITOR_ROUTES = [r for r in ROUTES_BEFORE if r[1].startswith("/monitor/")]
 FRAME_ROUTES = [
     ("GET", "/"),
+    ("GET", "/account"),
     ("GET", "/api/audit"),
     ("GET", "/api/docs"),
     ("GET", "/api/me"),
@@ -132,12 +141,19 @@ FRAME_ROUTES = [
     ("GET", "/units"),
     ("GET", "/users"),
     ("MOUNT", "/static"),
+    ("POST", "/account/password"),
     ("POST", "/api/login"),
     ("POST", "/api/logout"),
+    ("POST", "/api/me/password"),
+    ("POST", "/api/users/{username}/disable"),
+    ("POST", "/api/users/{username}/enable"),
+    ("POST", "/api/users/{username}/end-sessions"),
     ("POST", "/lang"),
     ("POST", "/login"),
     ("POST", "/logout"),
     ("POST", "/users"),
+    ("POST", "/users/{username}/active"),
+    ("POST", "/users/{username}/end-sessions"),
 ]
 
 

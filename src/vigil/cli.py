@@ -101,7 +101,11 @@ def serve(
 
     settings = settings_for(data)
     console.print(f"Vigil at http://{host}:{port}  (Ctrl-C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    # uvicorn would believe X-Forwarded-For from 127.0.0.1 by itself; the app decides instead,
+    # from the trusted_proxies setting (vigil.web.addresses).
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+    )
 
 
 @app.command("plugins")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.cases.models import DutyShift, ShiftRole
 from vigil.cases.scope import unit_tree, visible_units
-from vigil.core.access import Actor, Permission, Role, grants
+from vigil.core.access import Actor, Permission, Role, grants, require_found
 from vigil.core.clock import format_local, to_utc, utcnow
 from vigil.core.errors import ConflictError, NotFoundError, ValidationError
 from vigil.core.finding import FindingStatus
@@ -153,10 +153,7 @@ def add_shift(
 
 def remove_shift(session: Session, actor: Actor, shift_id: int) -> None:
     actor.require(Permission.MANAGE_DUTY)
-    shift = session.get(DutyShift, shift_id)
-    if shift is None:
-        raise NotFoundError(f"no shift {shift_id}")
-    actor.require_unit(shift.unit)
+    shift = require_found(actor, session.get(DutyShift, shift_id), f"no shift {shift_id}")
     detail = {"username": shift.username, "starts": shift.starts.isoformat()}
     session.delete(shift)
     session.flush()

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.core.access import Actor, Permission
-from vigil.core.errors import NotFoundError
+from vigil.core.access import Actor, Permission, require_found, storable_id
 from vigil.core.i18n import _
 from vigil.core.personal import field_label, personal_fields
 from vigil.store.models import FindingRow
@@ -24,11 +23,8 @@ class FindingDetail:
 
 def get_finding(session: Session, actor: Actor, finding_id: int) -> FindingRow:
     actor.require(Permission.VIEW)
-    row = session.get(FindingRow, finding_id)
-    if row is None:
-        raise NotFoundError(f"no finding {finding_id}")
-    actor.require_unit(row.unit)
-    return row
+    row = session.get(FindingRow, storable_id(finding_id))
+    return require_found(actor, row, f"no finding {finding_id}")
 
 
 def finding_detail(session: Session, actor: Actor, finding_id: int) -> FindingDetail:

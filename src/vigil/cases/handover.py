@@ -13,10 +13,10 @@ from vigil.cases.models import Case, CaseStatus, DutyShift, HandoverNote
 from vigil.cases.queue import AlertFilter, alert_queue
 from vigil.cases.scope import root_unit, unit_tree, visible_units
 from vigil.cases.service import list_cases
-from vigil.core.access import Actor, Permission
+from vigil.core.access import Actor, Permission, require_found
 from vigil.core.calendar import Phase, PhasePolicy
 from vigil.core.clock import to_utc, utcnow
-from vigil.core.errors import NotFoundError, ValidationError
+from vigil.core.errors import ValidationError
 from vigil.core.severity import Severity
 from vigil.store.audit import audit
 from vigil.store.models import FindingRow
@@ -143,9 +143,7 @@ def add_handover_note(
     if len(text) > MAX_NOTE:
         raise ValidationError(f"a handover note may have at most {MAX_NOTE} characters")
     if shift_id is not None:
-        shift = session.get(DutyShift, shift_id)
-        if shift is None:
-            raise NotFoundError(f"no shift {shift_id}")
+        shift = require_found(actor, session.get(DutyShift, shift_id), f"no shift {shift_id}")
         unit = shift.unit
     else:
         unit = _duty_unit(session, actor)

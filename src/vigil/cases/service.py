@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from vigil.cases.models import Case, CaseEvent, CaseStatus, CaseStep, EventKind
 from vigil.cases.playbooks import Playbook, get_playbook
 from vigil.cases.scope import unit_tree, visible_units
-from vigil.core.access import Actor, Permission, Role, grants
+from vigil.core.access import Actor, Permission, Role, grants, require_found, storable_id
 from vigil.core.calendar import PhasePolicy
 from vigil.core.clock import to_local, to_utc, utcnow
 from vigil.core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
@@ -208,11 +208,8 @@ def create_case(
 
 def get_case(session: Session, actor: Actor, case_id: int) -> Case:
     actor.require(Permission.VIEW)
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFoundError(f"no case {case_id}")
-    actor.require_unit(case.unit)
-    return case
+    case = session.get(Case, storable_id(case_id))
+    return require_found(actor, case, f"no case {case_id}")
 
 
 def find_case(session: Session, actor: Actor, ref: str | int) -> Case:
@@ -220,9 +217,10 @@ def find_case(session: Session, actor: Actor, ref: str | int) -> Case:
     if isinstance(ref, int) or str(ref).isdigit():
         return get_case(session, actor, int(ref))
     case_id = session.scalar(select(Case.id).where(Case.number == str(ref).strip().upper()))
-    if case_id is None:
-        raise NotFoundError(f"no case {ref}")
-    return get_case(session, actor, case_id)
+    try:
+        return get_case(session, actor, case_id if case_id is not None else 0)
+    except NotFoundError as e:  # the same words whether absent or outside the actor's units
+        raise NotFoundError(f"no case {ref}") from e
 
 
 def list_cases(

@@ -18,10 +18,10 @@ from vigil.cases.models import Case, CaseStatus, EventKind
 from vigil.cases.playbooks import Playbook, get_playbook, load_playbooks, suggest_playbook
 from vigil.cases.scope import lowest_common_unit, unit_tree
 from vigil.cases.service import get_case, open_case, record_event
-from vigil.core.access import Actor, Permission
+from vigil.core.access import Actor, Permission, require_found, storable_id
 from vigil.core.calendar import PhasePolicy
 from vigil.core.clock import to_utc, utcnow
-from vigil.core.errors import ConflictError, NotFoundError, ValidationError
+from vigil.core.errors import ConflictError, ValidationError
 from vigil.core.finding import OPEN_STATUSES, FindingStatus
 from vigil.core.severity import Severity
 from vigil.store.audit import audit
@@ -34,11 +34,8 @@ _OPEN = {s.value for s in OPEN_STATUSES}
 
 def _finding(session: Session, actor: Actor, finding_id: int) -> FindingRow:
     actor.require(Permission.TRIAGE)
-    row = session.get(FindingRow, finding_id, with_for_update=True)
-    if row is None:
-        raise NotFoundError(f"no finding {finding_id}")
-    actor.require_unit(row.unit)
-    return row
+    row = session.get(FindingRow, storable_id(finding_id), with_for_update=True)
+    return require_found(actor, row, f"no finding {finding_id}")
 
 
 def _require_open(row: FindingRow, action: str) -> None:

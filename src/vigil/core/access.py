@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
-from vigil.core.errors import PermissionDenied
+from vigil.core.errors import NotFoundError, PermissionDenied
 
 
 class Role(StrEnum):
@@ -77,3 +78,34 @@ class Actor:
 def system_actor(scope: frozenset[str], name: str = "system") -> Actor:
     """The actor of CLI jobs and detectors: admin over the whole province."""
     return Actor(username=name, role=Role.ADMIN, unit="*", scope=scope)
+
+
+class InUnit(Protocol):
+    """A stored thing that belongs to a unit (a finding, a case, a shift, a host)."""
+
+    @property
+    def unit(self) -> str: ...
+
+
+RowT = TypeVar("RowT", bound=InUnit)
+
+
+#: Ids beyond a signed 64-bit integer cannot be stored; asking for one is asking for nothing
+#: (the database driver would raise OverflowError instead).
+MAX_ROW_ID = 2**63 - 1
+
+
+def storable_id(value: int) -> int:
+    """`value` when a row could have it as id, else 0 (which none has)."""
+    return value if 0 < value <= MAX_ROW_ID else 0
+
+
+def require_found(actor: Actor, row: RowT | None, message: str) -> RowT:
+    """The row, if the actor's units hold it; else NotFoundError(message).
+
+    A row that does not exist and one outside the actor's units get the same answer, word for
+    word, so that ids cannot be probed for existence nor the owning unit learnt.
+    """
+    if row is None or not actor.sees(row.unit):
+        raise NotFoundError(message)
+    return row

@@ -39,7 +39,20 @@ class Settings(BaseSettings):
         False, description="Demo mode: allows demo passwords and plain-HTTP cookies."
     )
     cookie_secure: bool = Field(True, description="Send the session cookie over HTTPS only.")
-    session_hours: float = Field(12.0, description="Hours a login lasts without activity.")
+    session_hours: float = Field(
+        12.0,
+        description="Hours a login lasts at most, however active (also the cookie's max age).",
+    )
+    session_idle_minutes: float = Field(
+        60.0, description="Minutes without a request after which a login ends."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For names the "
+            "client; none by default, so the header is ignored."
+        ),
+    )
     lang: str = Field("vi", description="Default interface language (vi or en).")
     engine: str = Field("duckdb", description="Lake engine: duckdb (default) or spark.")
     clock: datetime | None = Field(

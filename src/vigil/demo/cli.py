@@ -229,4 +229,10 @@ def _serve(result: DemoResult, host: str, port: int) -> None:
 
     web = importlib.import_module("vigil.web.app")  # the web room is optional for building
     console.print(f"[bold]Vigil[/bold] http://{host}:{port}  ({both('Ctrl-C to stop')})")
-    uvicorn.run(web.create_app(result.settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        web.create_app(result.settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,  # the app trusts forwarded headers only from trusted_proxies
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pluggy
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from vigil.core.clock import utcnow
 from vigil.core.config import Settings
 from vigil.deployment import Deployment
 from vigil.plugins import (
@@ -25,6 +27,8 @@ from vigil.plugins import (
     plugin_manager,
     template_folders,
 )
+from vigil.store.sessions import SessionPolicy
+from vigil.web.addresses import parse_proxies
 from vigil.web.auth import LoginThrottle
 from vigil.web.csrf import csrf_protect
 from vigil.web.errors import install_error_handlers
@@ -100,6 +104,12 @@ def create_app(
     )
     app.state.deployment = dep
     app.state.login_throttle = LoginThrottle()
+    app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
+    app.state.session_policy = SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_hours),
+    )
+    app.state.session_clock = utcnow
     app.state.templates = Jinja2Templates(env=build_environment(template_folders(pm)))
     app.state.nav = menu(pm)
     app.state.dashboard = [

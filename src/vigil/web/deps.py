@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from vigil.core.access import Actor, Permission
+from vigil.core.clock import utcnow
 from vigil.core.errors import AuthError
 from vigil.deployment import Deployment
-from vigil.store.models import User
+from vigil.store.sessions import SessionPolicy, live_session, touch_session
 from vigil.store.users import actor_for
 from vigil.web import session as web_session
+from vigil.web.addresses import client_address
 from vigil.web.auth import LoginThrottle
 
 
@@ -39,26 +42,47 @@ def get_throttle(request: Request) -> LoginThrottle:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: the peer's, or the one a trusted proxy forwards (web.addresses)."""
+    peer = request.client.host if request.client else None
+    proxies = getattr(request.app.state, "trusted_proxies", ())
+    return client_address(peer, request.headers.get("x-forwarded-for"), proxies)
+
+
+def session_now(request: Request) -> datetime:
+    """Wall-clock time for session ages (the deployment's fixed clock is for the data's time);
+    tests replace app.state.session_clock to age a session."""
+    clock: Callable[[], datetime] = getattr(request.app.state, "session_clock", utcnow)
+    return clock()
+
+
+def session_policy(request: Request) -> SessionPolicy:
+    policy = request.app.state.session_policy
+    assert isinstance(policy, SessionPolicy)
+    return policy
 
 
 def current_user(request: Request, dep: Annotated[Deployment, Depends(get_deployment)]) -> WebUser:
-    """The logged-in user, read afresh so that a disabled account stops working at once."""
+    """The user of a live server-side session, read afresh on each request, so that logout, a
+    password change, a disabled account or an admin's "end sessions" stop it at once."""
     cached = getattr(request.state, "user", None)
     if isinstance(cached, WebUser):
         return cached
-    uid = web_session.user_id(request)
-    if uid is None:
+    token = web_session.token(request)
+    if token is None:
         raise AuthError("login required")
+    now = session_now(request)
     with dep.store.reader() as session:
-        user = session.get(User, uid)
-        if user is None or not user.active or user.unit not in dep.units:
+        live = live_session(session, token, now, session_policy(request))
+        if live is None or live.user.unit not in dep.units:
             web_session.end(request)
             raise AuthError("login required")
+        user = live.user
         web_user = WebUser(
             actor_for(user, dep.units, client_ip(request)), user.full_name, user.lang
         )
-    web_session.touch(request)
+    if live.stale:
+        with dep.store.session() as session:
+            touch_session(session, token, now)
     request.state.user = web_user
     return web_user
 

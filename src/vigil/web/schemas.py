@@ -6,10 +6,12 @@ Rooms declare their own bodies beside their routes; all of them make the OpenAPI
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.core.access import MAX_ROW_ID
 from vigil.store.models import AuditEntry
 
 
@@ -40,6 +42,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "Invalid input"),
     )
 }
+
+
+#: A row id in a path, a query or a body: anything outside 1..MAX_ROW_ID is refused with 422
+#: before it reaches the database (the driver raised OverflowError, a 500, on a huge one).
+RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
+
+
+class PasswordIn(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class SessionsEndedOut(BaseModel):
+    username: str
+    sessions_ended: int
 
 
 class LoginIn(BaseModel):

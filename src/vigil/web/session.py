@@ -1,9 +1,9 @@
-"""The login session: a signed HttpOnly SameSite=Lax cookie with the user id and CSRF token."""
+"""The login cookie: signed, HttpOnly, SameSite=Lax, holding the token of a server-side session
+(vigil.store.sessions), the CSRF token, the language and one-time notices."""
 
 from __future__ import annotations
 
 import secrets
-import time
 
 from fastapi import FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
@@ -11,8 +11,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from vigil.core.config import Settings
 
 COOKIE = "vigil_session"
-#: The cookie is re-signed at most this often, so that a session lives while it is used.
-_TOUCH_SECONDS = 60
 
 
 def install_sessions(app: FastAPI, settings: Settings) -> None:
@@ -20,6 +18,7 @@ def install_sessions(app: FastAPI, settings: Settings) -> None:
         SessionMiddleware,
         secret_key=settings.session_secret(),
         session_cookie=COOKIE,
+        # The cookie lasts the absolute lifetime; the store ends the session sooner when idle.
         max_age=max(60, int(settings.session_hours * 3600)),
         same_site="lax",
         https_only=settings.cookie_secure,
@@ -35,17 +34,16 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start(request: Request, user_id: int) -> str:
-    """A fresh session for a user who just logged in; returns its new CSRF token.
+def start(request: Request, token: str) -> str:
+    """A fresh cookie for a user who just logged in, holding the token of its server-side
+    session (vigil.store.sessions); returns its new CSRF token.
 
     Everything from before the login is dropped, so a session id or token planted on the
     login form is worthless afterwards (session fixation).
     """
     lang = request.session.get("lang")
     request.session.clear()
-    request.session["uid"] = user_id
-    request.session["sid"] = secrets.token_urlsafe(16)
-    request.session["seen"] = int(time.time())
+    request.session["sid"] = token
     if isinstance(lang, str):
         request.session["lang"] = lang
     return csrf_token(request)
@@ -55,17 +53,10 @@ def end(request: Request) -> None:
     request.session.clear()
 
 
-def user_id(request: Request) -> int | None:
-    uid = request.session.get("uid")
-    return uid if isinstance(uid, int) else None
-
-
-def touch(request: Request) -> None:
-    """Re-sign the cookie now and then: its max age counts from the last activity."""
-    now = int(time.time())
-    seen = request.session.get("seen")
-    if not isinstance(seen, int) or now - seen >= _TOUCH_SECONDS:
-        request.session["seen"] = now
+def token(request: Request) -> str | None:
+    """The server-side session this cookie claims; the store says whether it still lives."""
+    sid = request.session.get("sid")
+    return sid if isinstance(sid, str) and sid else None
 
 
 def flash(request: Request, kind: str, message: str) -> None:

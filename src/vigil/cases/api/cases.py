@@ -39,7 +39,7 @@ from vigil.core.access import Permission
 from vigil.core.clock import to_utc
 from vigil.core.errors import ValidationError
 from vigil.web.deps import CaseManager, DeploymentDep, DutyManager, Triager, Viewer
-from vigil.web.schemas import ERROR_RESPONSES
+from vigil.web.schemas import ERROR_RESPONSES, RowId
 
 router = APIRouter(prefix="/api", tags=["cases"], responses=ERROR_RESPONSES)
 DEFAULT_WINDOW = timedelta(days=7)
@@ -84,7 +84,7 @@ def api_cases(
 
 
 @router.get("/cases/{case_id}", summary="Read a case", response_model=CaseDetailOut)
-def api_case(dep: DeploymentDep, user: Viewer, case_id: int) -> CaseDetailOut:
+def api_case(dep: DeploymentDep, user: Viewer, case_id: RowId) -> CaseDetailOut:
     """A case with its playbook steps, its timeline and its findings."""
     with dep.store.reader() as session:
         case = get_case(session, user.actor, case_id)
@@ -106,8 +106,8 @@ def api_case(dep: DeploymentDep, user: Viewer, case_id: int) -> CaseDetailOut:
 def api_step_done(
     dep: DeploymentDep,
     user: CaseManager,
-    case_id: int,
-    position: int,
+    case_id: RowId,
+    position: RowId,
     body: StepDoneIn | None = None,
 ) -> StepOut:
     with dep.store.session() as session:
@@ -123,7 +123,7 @@ def api_step_done(
     response_model=EventOut,
     status_code=201,
 )
-def api_note(dep: DeploymentDep, user: CaseManager, case_id: int, body: NoteIn) -> EventOut:
+def api_note(dep: DeploymentDep, user: CaseManager, case_id: RowId, body: NoteIn) -> EventOut:
     with dep.store.session() as session:
         return EventOut.model_validate(
             add_case_note(session, user.actor, case_id, body.text, dep.now())
@@ -131,14 +131,14 @@ def api_note(dep: DeploymentDep, user: CaseManager, case_id: int, body: NoteIn) 
 
 
 @router.post("/cases/{case_id}/assign", summary="Assign a case", response_model=CaseOut)
-def api_assign(dep: DeploymentDep, user: CaseManager, case_id: int, body: AssignIn) -> CaseOut:
+def api_assign(dep: DeploymentDep, user: CaseManager, case_id: RowId, body: AssignIn) -> CaseOut:
     now = dep.now()
     with dep.store.session() as session:
         return CaseOut.of(assign_case(session, user.actor, case_id, body.owner, now), now)
 
 
 @router.post("/cases/{case_id}/close", summary="Close a case", response_model=CaseOut)
-def api_close(dep: DeploymentDep, user: CaseManager, case_id: int, body: CloseIn) -> CaseOut:
+def api_close(dep: DeploymentDep, user: CaseManager, case_id: RowId, body: CloseIn) -> CaseOut:
     """Close with a summary; the case's findings become resolved."""
     now = dep.now()
     with dep.store.session() as session:

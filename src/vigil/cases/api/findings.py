@@ -19,7 +19,7 @@ from vigil.cases.queue import AlertFilter, alert_queue
 from vigil.cases.triage import acknowledge, mark_false_positive, merge_findings
 from vigil.store.personal import reveal_evidence
 from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer
-from vigil.web.schemas import ERROR_RESPONSES
+from vigil.web.schemas import ERROR_RESPONSES, RowId
 
 router = APIRouter(prefix="/api", tags=["alerts"], responses=ERROR_RESPONSES)
 
@@ -43,7 +43,7 @@ def api_alerts(
 
 
 @router.get("/findings/{finding_id}", summary="Read a finding", response_model=FindingOut)
-def api_finding(dep: DeploymentDep, user: Viewer, finding_id: int) -> FindingOut:
+def api_finding(dep: DeploymentDep, user: Viewer, finding_id: RowId) -> FindingOut:
     """The finding with its personal data masked; reading it is not audited."""
     with dep.store.reader() as session:
         return FindingOut.of(get_finding(session, user.actor, finding_id))
@@ -54,7 +54,7 @@ def api_finding(dep: DeploymentDep, user: Viewer, finding_id: int) -> FindingOut
     summary="Reveal the personal data of a finding",
     response_model=FindingOut,
 )
-def api_reveal(dep: DeploymentDep, user: PersonalViewer, finding_id: int) -> FindingOut:
+def api_reveal(dep: DeploymentDep, user: PersonalViewer, finding_id: RowId) -> FindingOut:
     """The finding with its personal data unmasked. Needs the view_personal permission; each
     reveal is audited as personal.view with the fields shown."""
     with dep.store.session() as session:
@@ -73,7 +73,7 @@ def api_merge(dep: DeploymentDep, user: Triager, body: MergeIn) -> FindingOut:
     "/findings/{finding_id}/ack", summary="Acknowledge an alert", response_model=FindingOut
 )
 def api_ack(
-    dep: DeploymentDep, user: Triager, finding_id: int, body: AckIn | None = None
+    dep: DeploymentDep, user: Triager, finding_id: RowId, body: AckIn | None = None
 ) -> FindingOut:
     """Acknowledge: a duty officer has seen the alert and owns the next step."""
     with dep.store.session() as session:
@@ -88,7 +88,7 @@ def api_ack(
     response_model=FindingOut,
 )
 def api_false_positive(
-    dep: DeploymentDep, user: Triager, finding_id: int, body: FalsePositiveIn
+    dep: DeploymentDep, user: Triager, finding_id: RowId, body: FalsePositiveIn
 ) -> FindingOut:
     """Close the alert as a false positive, with the reason (kept in the audit log)."""
     with dep.store.session() as session:

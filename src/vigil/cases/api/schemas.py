@@ -12,7 +12,7 @@ from vigil.cases.models import Case, CaseStatus
 from vigil.core.personal import mask_evidence, personal_fields
 from vigil.core.severity import Severity
 from vigil.store.models import FindingRow
-from vigil.web.schemas import OrmOut
+from vigil.web.schemas import OrmOut, RowId
 
 
 class FindingOut(BaseModel):
@@ -83,14 +83,14 @@ class FalsePositiveIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    target_id: int = Field(description="The finding that stays.")
-    other_ids: list[int] = Field(
+    target_id: RowId = Field(description="The finding that stays.")
+    other_ids: list[RowId] = Field(
         min_length=1, max_length=500, description="Findings folded into it."
     )
 
 
 class EscalateIn(BaseModel):
-    finding_ids: list[int] = Field(min_length=1, max_length=500)
+    finding_ids: list[RowId] = Field(min_length=1, max_length=500)
     title: str | None = Field(None, max_length=300)
     playbook: str | None = Field(
         None, max_length=64, description="Playbook key; suggested when absent."

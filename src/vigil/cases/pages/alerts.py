@@ -24,6 +24,7 @@ from vigil.store.personal import reveal_evidence
 from vigil.web import session as web_session
 from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer, WebUser
 from vigil.web.routes.pages_auth import safe_next
+from vigil.web.schemas import RowId
 from vigil.web.templating import render
 from vigil.web.unit_tree import walk
 
@@ -35,7 +36,7 @@ def _page_url(request: Request, page: int) -> str:
     return "/alerts?" + urlencode([*params, ("page", str(page))])
 
 
-FindingIds = Annotated[list[int], Form(alias="finding_ids")]
+FindingIds = Annotated[list[RowId], Form(alias="finding_ids")]
 
 
 @router.get("/alerts", response_class=HTMLResponse)
@@ -85,7 +86,7 @@ def _finding_html(
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
-def finding_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id: int) -> Response:
+def finding_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id: RowId) -> Response:
     """Personal data masked; not audited, so the log keeps only views that showed someone's data."""
     with dep.store.reader() as session:
         return _finding_html(request, user, finding_detail(session, user.actor, finding_id), None)
@@ -93,7 +94,7 @@ def finding_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id:
 
 @router.post("/findings/{finding_id}/reveal", response_class=HTMLResponse)
 def reveal_submit(
-    request: Request, dep: DeploymentDep, user: PersonalViewer, finding_id: int
+    request: Request, dep: DeploymentDep, user: PersonalViewer, finding_id: RowId
 ) -> Response:
     """The page again with personal data shown, answered to the POST itself: the reveal lives in
     this one response (never cached, see headers.py), not in the session or a URL to share."""
@@ -104,7 +105,7 @@ def reveal_submit(
 
 
 @router.get("/findings/{finding_id}/reveal")
-def reveal_link(finding_id: int) -> Response:
+def reveal_link(finding_id: RowId) -> Response:
     """A reveal is a POST; a link, a reload or the language switch that lands here gets the
     masked page."""
     return RedirectResponse(f"/findings/{finding_id}", status_code=303)
@@ -115,7 +116,7 @@ def ack_submit(
     request: Request,
     dep: DeploymentDep,
     user: Triager,
-    finding_id: int,
+    finding_id: RowId,
     note: Annotated[str, Form(max_length=2000)] = "",
     next: Annotated[str, Form()] = "/alerts",
 ) -> Response:
@@ -132,7 +133,7 @@ def false_positive_submit(
     request: Request,
     dep: DeploymentDep,
     user: Triager,
-    finding_id: int,
+    finding_id: RowId,
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
     next: Annotated[str, Form()] = "/alerts",
 ) -> Response:

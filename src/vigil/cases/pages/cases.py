@@ -25,6 +25,7 @@ from vigil.core.access import Permission
 from vigil.core.i18n import _
 from vigil.web import session as web_session
 from vigil.web.deps import CaseManager, DeploymentDep, Viewer
+from vigil.web.schemas import RowId
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 STATUS_CHOICES = ("active", *(s.value for s in CaseStatus), "")
 
 
-def _back(case_id: int) -> RedirectResponse:
+def _back(case_id: RowId) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -62,7 +63,7 @@ def cases_page(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: int) -> Response:
+def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: RowId) -> Response:
     actor = user.actor
     with dep.store.reader() as session:
         case = get_case(session, actor, case_id)
@@ -88,8 +89,8 @@ def step_done_submit(
     request: Request,
     dep: DeploymentDep,
     user: CaseManager,
-    case_id: int,
-    position: int,
+    case_id: RowId,
+    position: RowId,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     with dep.store.session() as session:
@@ -103,7 +104,7 @@ def note_submit(
     request: Request,
     dep: DeploymentDep,
     user: CaseManager,
-    case_id: int,
+    case_id: RowId,
     text: Annotated[str, Form(min_length=1, max_length=10_000)],
 ) -> Response:
     with dep.store.session() as session:
@@ -117,7 +118,7 @@ def assign_submit(
     request: Request,
     dep: DeploymentDep,
     user: CaseManager,
-    case_id: int,
+    case_id: RowId,
     owner: Annotated[str, Form(min_length=1, max_length=64)],
 ) -> Response:
     with dep.store.session() as session:
@@ -131,7 +132,7 @@ def status_submit(
     request: Request,
     dep: DeploymentDep,
     user: CaseManager,
-    case_id: int,
+    case_id: RowId,
     status: Annotated[str, Form(max_length=16)],
 ) -> Response:
     with dep.store.session() as session:
@@ -145,7 +146,7 @@ def close_submit(
     request: Request,
     dep: DeploymentDep,
     user: CaseManager,
-    case_id: int,
+    case_id: RowId,
     summary: Annotated[str, Form(min_length=1, max_length=10_000)],
 ) -> Response:
     with dep.store.session() as session:

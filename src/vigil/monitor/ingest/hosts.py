@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.core.access import Actor, Permission
+from vigil.core.access import Actor, Permission, require_found
 from vigil.core.clock import utcnow
-from vigil.core.errors import NotFoundError
 from vigil.core.units import UnitTree
 from vigil.monitor.models import MonitorHost
 from vigil.store.audit import audit
@@ -128,10 +127,11 @@ def mark_host(session: Session, actor: Actor, host: str, collected: bool) -> Hos
     Ingests keep to the mark until a live ingest sees the host, which makes it live again.
     """
     actor.require(Permission.ANALYSE)
-    row = session.get(MonitorHost, host)
-    if row is None:
-        raise NotFoundError(f"unknown host {host!r}: ingest its logs or place it in a unit first")
-    actor.require_unit(row.unit)
+    row = require_found(
+        actor,
+        session.get(MonitorHost, host),
+        f"unknown host {host!r}: ingest its logs or place it in a unit first",
+    )
     before = None if row.collected is None else (COLLECTED if row.collected else LIVE)
     row.collected, row.updated_at = collected, utcnow()
     session.flush()

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 
@@ -143,6 +144,9 @@ class _Chunk:
     default_unit: str
     #: A worker process leaves its tables here as Arrow files (`spool_tables`); None: in memory.
     spool: str | None = None
+    #: The deployment's fixed clock (UTC), None for the real time: formats that omit the year
+    #: (BSD syslog) take it from here (`LogSource.clock`).
+    clock: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,7 @@ def parse_chunk(chunk: _Chunk) -> _Parsed:
             parsed.outcomes.append(FileOutcome(file.path, UNKNOWN_FORMAT, quarantined=1, sha=sha))
             parsed.entries.append([entry])
             continue
+        source.clock = chunk.clock
         if offset and not (isinstance(source, LineSource) and _ends_a_line(path, offset)):
             offset = 0  # not a line format, or the old end cut a line: read it all again
         builder.next_file(source.name, file.default_host)
@@ -351,7 +356,7 @@ def _parse(
         return lambda: [parse_chunk(chunk)]
     where = None if spool is None else str(spool)
     pieces = [
-        _Chunk(tuple(run), chunk.units, chunk.default_unit, where)
+        _Chunk(tuple(run), chunk.units, chunk.default_unit, where, chunk.clock)
         for run in _split(list(chunk.files), workers * CHUNKS_PER_WORKER)
     ]
     futures = [pool.submit(parse_chunk, piece) for piece in pieces]
@@ -541,7 +546,10 @@ def ingest_files(
                     if pool is None
                     else held_open.enter_context(spool_folder(deployment.lake.root))
                 )
-                chunks = [_Chunk(tuple(files), units, default_unit) for files in _batches(todo)]
+                chunks = [
+                    _Chunk(tuple(files), units, default_unit, clock=deployment.clock)
+                    for files in _batches(todo)
+                ]
                 started = [_parse(pool, chunk, workers, spool) for chunk in chunks[:1]]
                 if while_parsing is not None and pool is not None:
                     while_parsing()

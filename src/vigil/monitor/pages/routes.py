@@ -20,6 +20,7 @@ from vigil.monitor.review.views import (
     sensor_health,
 )
 from vigil.web.deps import DeploymentDep, Viewer
+from vigil.web.schemas import RowId
 from vigil.web.templating import render
 from vigil.web.unit_tree import walk
 
@@ -97,7 +98,9 @@ def detections_page(
 
 
 @router.get("/monitor/detections/{finding_id}", response_class=HTMLResponse)
-def detection_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id: int) -> Response:
+def detection_page(
+    request: Request, dep: DeploymentDep, user: Viewer, finding_id: RowId
+) -> Response:
     with dep.store.reader() as session:
         detail = detection_detail(session, user.actor, finding_id)
         return render(

@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.core.access import Actor, Permission
-from vigil.core.errors import NotFoundError
+from vigil.core.access import Actor, Permission, require_found
 from vigil.core.personal import mask_evidence
 from vigil.deployment import Deployment
 from vigil.monitor.detect.sensors import SILENT_RULE, Sensor, list_sensors
@@ -169,9 +168,11 @@ def detection_detail(session: Session, actor: Actor, finding_id: int) -> Detecti
     """One monitor finding with its matching events and its rule's metadata."""
     actor.require(Permission.VIEW)
     row = session.get(FindingRow, finding_id)
-    if row is None or row.capability != CAPABILITY:
-        raise NotFoundError(f"no monitor detection {finding_id}")
-    actor.require_unit(row.unit)
+    row = require_found(
+        actor,
+        row if row is None or row.capability == CAPABILITY else None,
+        f"no monitor detection {finding_id}",
+    )
     evidence = mask_evidence(row.evidence)
     raw_events = evidence.get("events")
     if isinstance(raw_events, list):

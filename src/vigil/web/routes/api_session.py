@@ -11,10 +11,19 @@ from vigil.core.access import grants
 from vigil.core.errors import ValidationError
 from vigil.store.users import actor_for
 from vigil.web import session as web_session
+from vigil.web.accounts import change_password
 from vigil.web.apidocs import operations
-from vigil.web.auth import login, logout
-from vigil.web.deps import CurrentUser, DeploymentDep, WebUser, client_ip, get_throttle
-from vigil.web.schemas import ERROR_RESPONSES, LoginIn, LoginOut, MeOut
+from vigil.web.auth import login, logout, open_login
+from vigil.web.deps import (
+    CurrentUser,
+    DeploymentDep,
+    WebUser,
+    client_ip,
+    get_throttle,
+    session_now,
+    session_policy,
+)
+from vigil.web.schemas import ERROR_RESPONSES, LoginIn, LoginOut, MeOut, PasswordIn
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/api", tags=["session"], responses=ERROR_RESPONSES)
@@ -48,14 +57,17 @@ def api_login(request: Request, dep: DeploymentDep, body: LoginIn) -> LoginOut:
         body.password,
         client_ip(request),
     )
-    token = web_session.start(request, user.id)
+    session_token = open_login(
+        dep.store, user.id, client_ip(request), session_now(request), session_policy(request)
+    )
+    token = web_session.start(request, session_token)
     web_user = WebUser(actor_for(user, dep.units, client_ip(request)), user.full_name, user.lang)
     return LoginOut(csrf_token=token, user=me_of(web_user))
 
 
 @router.post("/logout", summary="Log out", status_code=204)
 def api_logout(request: Request, dep: DeploymentDep, user: CurrentUser) -> Response:
-    logout(dep.store, user.actor)
+    logout(dep.store, user.actor, web_session.token(request))
     web_session.end(request)
     return Response(status_code=204)
 
@@ -83,3 +95,23 @@ def api_reference(request: Request, user: CurrentUser) -> Response:
             "schemas": document.get("components", {}).get("schemas", {}),
         },
     )
+
+
+@router.post("/me/password", summary="Change my password", response_model=LoginOut)
+def api_password(
+    request: Request, dep: DeploymentDep, user: CurrentUser, body: PasswordIn
+) -> LoginOut:
+    """Every session of the account ends, this one too; the answer carries a new session
+    (cookie) and its CSRF token."""
+    with dep.store.session() as session:
+        change_password(session, user.actor, body.current_password, body.new_password)
+    assert user.actor.user_id is not None  # change_password refused an actor without account
+    session_token = open_login(
+        dep.store,
+        user.actor.user_id,
+        client_ip(request),
+        session_now(request),
+        session_policy(request),
+    )
+    token = web_session.start(request, session_token)
+    return LoginOut(csrf_token=token, user=me_of(user))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.core.access import Role
 from vigil.core.i18n import LANGUAGES, _
 from vigil.web import session as web_session
-from vigil.web.accounts import add_user, list_users
+from vigil.web.accounts import add_user, end_sessions, list_users, set_active
 from vigil.web.auditlog import audit_actions, search_audit
 from vigil.web.deps import Admin, DeploymentDep, Viewer
 from vigil.web.templating import render
@@ -31,7 +31,7 @@ def audit_page(
     user: Admin,
     actor: Annotated[str, Query(max_length=64)] = "",
     action: Annotated[str, Query(max_length=64)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     with dep.store.reader() as session:
         result = search_audit(
@@ -76,4 +76,35 @@ def users_add(
     with dep.store.session() as session:
         add_user(session, user.actor, dep.units, username, password, role, unit, full_name, lang)
     web_session.flash(request, "ok", _("User %(name)s added.", user.lang) % {"name": username})
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{username}/active")
+def users_active(
+    request: Request,
+    dep: DeploymentDep,
+    user: Admin,
+    username: Annotated[str, Path(max_length=64)],
+    active: Annotated[int, Form(ge=0, le=1)],
+) -> Response:
+    with dep.store.session() as session:
+        set_active(session, user.actor, username, bool(active))
+    message = (
+        "Account %(name)s enabled." if active else "Account %(name)s disabled; its sessions ended."
+    )
+    web_session.flash(request, "ok", _(message, user.lang) % {"name": username})
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{username}/end-sessions")
+def users_end_sessions(
+    request: Request,
+    dep: DeploymentDep,
+    user: Admin,
+    username: Annotated[str, Path(max_length=64)],
+) -> Response:
+    with dep.store.session() as session:
+        ended = end_sessions(session, user.actor, username)
+    message = _("%(count)s sessions of %(name)s ended.", user.lang)
+    web_session.flash(request, "ok", message % {"count": ended, "name": username})
     return RedirectResponse("/users", status_code=303)

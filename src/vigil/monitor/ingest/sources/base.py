@@ -43,6 +43,9 @@ class LogSource(ABC):
     #: event log, a log exported again under the same name): read again, it keeps only the
     #: records whose ids the lake does not hold from that path (see `monitor.ingest.pipeline`).
     rewritten: ClassVar[bool] = False
+    #: The deployment's fixed clock (UTC; None: the real time), set by the ingest before it
+    #: reads: a format that omits the year dates its records by it (see the syslog source).
+    clock: datetime | None = None
 
     @abstractmethod
     def sniff(self, path: Path) -> bool:

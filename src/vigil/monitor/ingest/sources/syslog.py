@@ -1,13 +1,14 @@
 """Syslog files: RFC 5424, RFC 3164 (BSD) and rsyslog's ISO-timestamp file format.
 
-RFC 3164 gives neither year nor zone: the year is the file's (modification time, a December line
-in a January file is last year's) and the zone the province's, as local servers write it.
+RFC 3164 gives neither year nor zone: the year is the deployment's (its fixed clock, or else the
+file's modification time for the real one), the year before for a month ahead of it (a December
+line read in January is last year's); the zone is the province's, as local servers write it.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -197,11 +198,14 @@ class SyslogSource(LineSource):
         month = MONTHS.get(m.group("mon"))
         if month is None:
             raise LineError(f"unknown month {m.group('mon')!r}")
-        try:
-            reference = _reference_time(str(path), path.stat().st_mtime)
-        except OSError:
-            reference = datetime(2000, 1, 1)
-        year = reference.year - (1 if month > reference.month + 1 else 0)
+        if self.clock is not None:
+            reference = self.clock.replace(tzinfo=UTC).astimezone(PROVINCE_TZ)
+        else:
+            try:
+                reference = _reference_time(str(path), path.stat().st_mtime)
+            except OSError:
+                reference = datetime(2000, 1, 1)
+        year = reference.year - (1 if month > reference.month else 0)
         try:
             local = datetime(
                 year,
