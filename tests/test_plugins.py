@@ -449,7 +449,15 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil/registry/locales/vi.po",
         "vigil/reports/locales/vi.po",
     ]
-    platform = {"units", "users", "findings", "finding_occurrences", "audit_log", "indicators"}
+    platform = {
+        "units",
+        "users",
+        "web_sessions",
+        "findings",
+        "finding_occurrences",
+        "audit_log",
+        "indicators",
+    }
     rooms = {t for entry in EXPECTED.values() for t in entry["models"]}
     assert set(load_models().tables) == platform | rooms
     assert load_models() is Base.metadata
