@@ -241,3 +241,14 @@ def test_watchlist_cli(deployment: Deployment) -> None:
     mine = [e for e in entries if e["value"] == "baucu.thu.gov.vn"]
     assert mine[0]["owner"] == "P01" and mine[0]["source"] == "cli"
     assert any(e["value"] == "vneid.gov.vn" and e["source"] == "reference" for e in entries)
+
+
+def test_every_permutation_of_the_watchlist_is_caught() -> None:
+    from vigil.infowatch.detect.lookalike import LookalikeMatcher
+    from vigil.infowatch.detect.permutations import permutations
+
+    matcher = LookalikeMatcher(OFFICIAL, {e.value: e.aliases for e in reference_entries()})
+    generated = {p for d in OFFICIAL for p in permutations(d) if not matcher.is_official(p)}
+    assert len(generated) > 7000
+    assert {"vietcombnk.com.vn", "vietcombank.top", "xn--vietcombnk-6qi.com.vn"} <= generated
+    assert sorted(p for p in generated if matcher.check(p) is None) == []

@@ -63,9 +63,26 @@ def clean(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
 
 
+def _base_letter(c: str) -> str:
+    return "".join(d for d in unicodedata.normalize("NFD", c) if not unicodedata.combining(d))
+
+
+#: Every precomposed Latin letter (Vietnamese's included) to its letter without marks, built
+#: once: a table lookup per character instead of a decomposition per text.
+_UNMARK = {
+    cp: _base_letter(chr(cp))
+    for cp in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00))
+    if _base_letter(chr(cp)) != chr(cp)
+}
+_UNMARK.update({ord("đ"): "d", ord("Đ"): "D"})
+
+
 def strip_diacritics(text: str) -> str:
     """Vietnamese letters without their marks: "Bầu cử Đà Nẵng" -> "Bau cu Da Nang"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = text.translate(_UNMARK)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)  # combining marks typed apart
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -67,6 +67,14 @@ class Campaign:
         }
 
 
+def folded(row: dict[str, Any]) -> str:
+    """The row's text folded, once per row (both behaviour detectors read it)."""
+    found = row.get("_folded")
+    if found is None:
+        found = row["_folded"] = fold(row["text"])
+    return str(found)
+
+
 class _Edges:
     def __init__(self) -> None:
         self.weight: Counter[tuple[str, str]] = Counter()
@@ -89,7 +97,7 @@ def _near_duplicates(rows: list[dict[str, Any]], cfg: dict[str, Any], edges: _Ed
     kept: list[int] = []
     shingles: list[list[bytes]] = []
     for i, row in enumerate(rows):
-        words = fold(row["text"]).split()
+        words = folded(row).split()
         if len(words) < cfg["min_tokens"]:
             continue
         kept.append(i)
@@ -236,10 +244,10 @@ def find_spikes(rows: list[dict[str, Any]]) -> list[Spike]:
     examples: dict[tuple[str, datetime], list[str]] = defaultdict(list)
     origin = datetime(2000, 1, 1)
     for row in rows:
-        folded = fold(row["text"])
+        text = folded(row)
         at = origin + ((row["created_at"] - origin) // bucket) * bucket
         for topic, regex in topics:
-            if regex.search(folded):
+            if regex.search(text):
                 counts[topic["id"]][at] += 1
                 if len(examples[(topic["id"], at)]) < 10:
                     examples[(topic["id"], at)].append(post_key(row))

@@ -177,12 +177,18 @@ class ClaimMatcher:
         self.threshold, self.margin, self.word_weight = threshold, margin, word_weight
         self.vocabulary = frozenset(self.words.postings)
 
-    def doc_scores(self, text: str) -> dict[int, float]:
-        folded = tokens(text)
+    def doc_scores(
+        self, text: str, folded: list[str] | None = None, *, quick: bool = False
+    ) -> dict[int, float]:
+        folded = tokens(text) if folded is None else folded
         words = word_features(folded)
         if not self.vocabulary.intersection(words):
             return {}
         by_word = self.words.scores(words)
+        # A text whose words barely touch any claim is not read letter by letter (most posts).
+        best = max((s / self.words.self_scores[i] for i, s in by_word.items()), default=0.0)
+        if quick and best < 0.2:
+            return {}
         by_char = self.chars.scores(char_features(folded))
         scores: dict[int, float] = {}
         for i in set(by_word) | set(by_char):
@@ -199,9 +205,9 @@ class ClaimMatcher:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(f, round(s, 4)) for f, s in ranked[:top]]
 
-    def false_claim(self, text: str) -> ClaimMatch | None:
+    def false_claim(self, text: str, folded: list[str] | None = None) -> ClaimMatch | None:
         """The fact whose false claim this text repeats, if any."""
-        scores = self.doc_scores(text)
+        scores = self.doc_scores(text, folded, quick=True)
         if not scores:
             return None
         claim_i = max(

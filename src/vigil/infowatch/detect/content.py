@@ -14,7 +14,7 @@ from vigil.infowatch.detect.claims import ClaimMatch, ClaimMatcher
 from vigil.infowatch.detect.lookalike import LookalikeMatcher, Verdict
 from vigil.infowatch.detect.scam import ScamScore, is_scam, score_scam
 from vigil.infowatch.links import Link, extract_links, parse_link
-from vigil.infowatch.text import fold
+from vigil.infowatch.text import tokens
 
 
 @dataclass
@@ -105,7 +105,7 @@ class ContentChecker:
         )
         lookalikes = [(link, v) for link in links if (v := self.lookalike.check(link.host))]
         listed = [link.host for link in links if self._listed(link)]
-        folded = fold(text)
-        scam = score_scam(folded, [v.domain for _, v in lookalikes], listed)
-        claim = self.claims.false_claim(text) if self.claims is not None else None
+        words = tokens(text)
+        scam = score_scam(" ".join(words), [v.domain for _, v in lookalikes], listed)
+        claim = self.claims.false_claim(text, words) if self.claims is not None else None
         return ContentResult(scam, is_scam(scam), lookalikes, listed, claim)

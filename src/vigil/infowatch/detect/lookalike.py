@@ -77,13 +77,13 @@ def decode_label(label: str) -> tuple[str, bool]:
     return label, not label.isascii()
 
 
-def skeleton(label: str) -> str:
+def skeleton(label: str, pairs: bool = True) -> str:
     """What a name looks like: homoglyphs mapped, diacritics dropped, "rn" read as "m"."""
     table: dict[str, str] = rules()["homoglyphs"]
     text = unicodedata.normalize("NFKC", label.lower())
     text = "".join(table.get(c, c) for c in text)
     text = strip_diacritics(text).lower()
-    for pair, letter in rules()["pairs"].items():
+    for pair, letter in rules()["pairs"].items() if pairs else ():
         text = text.replace(pair, letter)
     return "".join(c for c in text if c.isascii() and (c.isalnum() or c == "-"))
 
@@ -149,11 +149,17 @@ class LookalikeMatcher:
         if parts is None or parts.domain in self.officials:
             return None
         label, idn = decode_label(parts.label)
-        shape = skeleton(label)
-        name = shape.replace("-", "")
-        found = self._same(parts.label, label, name, parts.suffix, idn)
-        found = found or self._added(name) or self._inside(parts.host, parts.domain)
-        found = found or self._typo(name, parts.suffix)
+        # Read with "rn" as "m" and without: a real "m" typed as "rn" and a letter typo
+        # that happens to make "rn" are both lookalikes.
+        names = dict.fromkeys(skeleton(label, pairs).replace("-", "") for pairs in (True, False))
+        found = None
+        for name in names:
+            found = found or self._same(parts.label, label, name, parts.suffix, idn)
+        for name in names:
+            found = found or self._added(name)
+        found = found or self._inside(parts.host, parts.domain)
+        for name in names:
+            found = found or self._typo(name, parts.suffix)
         if found is None:
             return None
         brand, technique = found
