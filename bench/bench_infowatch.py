@@ -84,7 +84,8 @@ def quality() -> None:
     caught = sum(matcher.check(p) is not None for p in generated)
     by = Counter(v.technique for p in generated if (v := matcher.check(p)))
     print(
-        f"lookalikes: {caught:,}/{len(generated):,} permutations of {len(official)} official domains caught "
+        f"lookalikes: {caught:,}/{len(generated):,} permutations of {len(official)} "
+        f"official domains caught "
         f"in {time.perf_counter() - started:.2f} s; by technique {dict(by.most_common())}"
     )
     legit = (ROOT / "tests" / "data" / "infowatch" / "legit_domains.txt").read_text().split()
@@ -147,10 +148,12 @@ def claims() -> None:
     theirs = [baseline(q["text"]) for q in queries]  # type: ignore[operator]
     english = [i for i, q in enumerate(queries) if q["id"] in ENGLISH]
     print(
-        f"{len(facts)} facts ({sum(len(f['claims']) for f in facts)} claims), {len(queries)} queries"
+        f"{len(facts)} facts ({sum(len(f['claims']) for f in facts)} claims), "
+        f"{len(queries)} queries"
     )
     print(
-        f"MAP@5 folded words+bigrams BM25 + char 4-gram TF-IDF: {_map5(ours, answers):.3f} ({len(queries) / seconds:,.0f} queries/s)"
+        f"MAP@5 folded words+bigrams BM25 + char 4-gram TF-IDF: {_map5(ours, answers):.3f} "
+        f"({len(queries) / seconds:,.0f} queries/s)"
     )
     print(f"MAP@5 plain BM25 baseline:                           {_map5(theirs, answers):.3f}")
     sub = [i for i in range(len(queries)) if i not in english]
@@ -166,10 +169,11 @@ def claims() -> None:
 #: The queries written in English while every claim is in Vietnamese (cross-lingual).
 ENGLISH = {"q03", "q08", "q11", "q18", "q21", "q30", "q52", "q55", "q56"}
 
-WORDS = (
+SENTENCE = (
     "hom nay troi dep qua di cho mua rau ca thit ban be cafe sang chieu toi bong da phim "
     "hoc thi cong viec nha cua gia dinh con cai du lich bien nui pho banh mi tra sua"
-).split()
+)
+WORDS = SENTENCE.split(" ")
 
 
 def _synthetic(n: int, seed: int) -> list[dict[str, object]]:
@@ -210,9 +214,9 @@ def _synthetic(n: int, seed: int) -> list[dict[str, object]]:
 def throughput(posts: int) -> None:
     from vigil.infowatch.demo.stream import CLAIMS
     from vigil.infowatch.detect.behaviour import find_campaigns, find_spikes
+    from vigil.infowatch.detect.claims import ClaimMatcher
     from vigil.infowatch.detect.content import ContentChecker
     from vigil.infowatch.detect.context import lookalike_matcher
-    from vigil.infowatch.detect.claims import ClaimMatcher
     from vigil.infowatch.detect.impersonation import Account, ImpersonationMatcher, Official
     from vigil.infowatch.watchlist import reference_entries
 
@@ -244,12 +248,14 @@ def throughput(posts: int) -> None:
     total = sum(stages.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{posts:,} posts: {total:.1f} s through every detector ({posts / total:,.0f} posts/s), peak RSS {peak:,.0f} MB"
+        f"{posts:,} posts: {total:.1f} s through every detector ({posts / total:,.0f} posts/s), "
+        f"peak RSS {peak:,.0f} MB"
     )
     for name, s in stages.items():
         print(f"  {name:<48}{s:7.1f} s  {posts / s:>10,.0f} posts/s")
     print(
-        f"  flagged {flagged:,} posts, {impostors} impostors, {len(campaigns)} campaigns, {len(spikes)} spikes"
+        f"  flagged {flagged:,} posts, {impostors} impostors, {len(campaigns)} campaigns, "
+        f"{len(spikes)} spikes"
     )
 
 
