@@ -250,18 +250,39 @@ def _unknown_person(
     return invented, "a person the registry does not hold"
 
 
-PLANTS: dict[str, tuple[str, Plant]] = {
-    "wrong birth date": (rules.RULE_BIRTH, _wrong_birth),
-    "wrong citizen ID": (rules.RULE_CITIZEN_ID, _wrong_id),
-    "missing citizen ID": (rules.RULE_CITIZEN_ID, _missing_id),
-    "wrong commune": (rules.RULE_COMMUNE, _wrong_commune),
-    "wrong address": (rules.RULE_ADDRESS, _wrong_address),
-    "wrong name": (rules.RULE_NAME, _wrong_name),
-    "undeclared spouse": (rules.RULE_SPOUSE, _undeclared_spouse),
-    "nonexistent spouse": (rules.RULE_SPOUSE, _invented_spouse),
-    "child not found": (rules.RULE_CHILD, _invented_child),
-    "parent not found": (rules.RULE_PARENT, _invented_parent),
-    "not in the registry": (rules.RULE_NOT_FOUND, _unknown_person),
+def _wrong_id_bare_name(
+    rng: np.random.Generator, pool: Pool, d: Declaration, p: RegistryPerson
+) -> tuple[Declaration, str] | None:
+    """Another ID, and the given name typed without its marks: only name and date place it."""
+    parts = d.full_name.split()
+    bare = fold(parts[-1]).capitalize()
+    if bare == parts[-1]:
+        return None
+    typed = replace(
+        d,
+        full_name=" ".join([*parts[:-1], bare]),
+        citizen_id=_new_id(rng, pool, d.citizen_id or "046"),
+    )
+    return typed, "another citizen ID, nobody's; the given name without diacritics"
+
+
+#: Each kind of planted mismatch: the rules that must find it, and how it is made.
+PLANTS: dict[str, tuple[tuple[str, ...], Plant]] = {
+    "wrong birth date": ((rules.RULE_BIRTH,), _wrong_birth),
+    "wrong citizen ID": ((rules.RULE_CITIZEN_ID,), _wrong_id),
+    "missing citizen ID": ((rules.RULE_CITIZEN_ID,), _missing_id),
+    "wrong ID, name typed without diacritics": (
+        (rules.RULE_CITIZEN_ID, rules.RULE_NAME),
+        _wrong_id_bare_name,
+    ),
+    "wrong commune": ((rules.RULE_COMMUNE,), _wrong_commune),
+    "wrong address": ((rules.RULE_ADDRESS,), _wrong_address),
+    "wrong name": ((rules.RULE_NAME,), _wrong_name),
+    "undeclared spouse": ((rules.RULE_SPOUSE,), _undeclared_spouse),
+    "nonexistent spouse": ((rules.RULE_SPOUSE,), _invented_spouse),
+    "child not found": ((rules.RULE_CHILD,), _invented_child),
+    "parent not found": ((rules.RULE_PARENT,), _invented_parent),
+    "not in the registry": ((rules.RULE_NOT_FOUND,), _unknown_person),
 }
 
 
@@ -344,7 +365,7 @@ def choose(ctx: DemoContext) -> tuple[list[Declaration], list[tuple[str, str, st
                 rule, plant = PLANTS[kind]
             if made is not None:
                 declaration, note = made
-                planted.append((key, rule, unit, f"{kind}: {note}"))
+                planted += [(key, r, unit, f"{kind}: {note}") for r in rule]
         declarations.append(declaration)
     for j, person in enumerate(young[: max(1, len(chosen) // 200)]):
         key = f"UCV-{len(chosen) + j + 1:05d}"
