@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from vigil.cli import build_cli
@@ -252,3 +254,17 @@ def test_every_permutation_of_the_watchlist_is_caught() -> None:
     assert len(generated) > 7000
     assert {"vietcombnk.com.vn", "vietcombank.top", "xn--vietcombnk-6qi.com.vn"} <= generated
     assert sorted(p for p in generated if matcher.check(p) is None) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_gives_links_and_verdicts_without_error(text: str) -> None:
+    from vigil.infowatch.detect.lookalike import LookalikeMatcher
+    from vigil.infowatch.links import extract_links
+
+    matcher = LookalikeMatcher(OFFICIAL[:5], {})
+    for link in extract_links(text):
+        assert link.domain.endswith(link.suffix) and link.url.startswith(("http://", "https://"))
+        matcher.check(link.host)
+    matcher.check(text)
+    assert isinstance(score_scam(fold(text)).score, float)
