@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -19,7 +20,13 @@ from vigil.core.severity import Severity
 from vigil.inspect.errors import VulnDataError
 from vigil.inspect.vulns.inventories import Component
 from vigil.inspect.vulns.osv import DATASET, KEV_DATASET
-from vigil.inspect.vulns.versions import affected, package_key
+from vigil.inspect.vulns.versions import (
+    Compiled,
+    compile_ranges,
+    in_compiled,
+    package_key,
+    parse_version,
+)
 from vigil.lake.datasets import Lake
 
 
@@ -33,6 +40,19 @@ class AdvisoryEntry:
     fixed: tuple[str, ...]
     summary: str
     snapshot: str
+    ecosystem: str = ""
+
+    @cached_property
+    def compiled(self) -> list[Compiled]:
+        """The ranges parsed and ordered once, however many components are tested."""
+        return compile_ranges(self.ecosystem, self.ranges)
+
+    def covers(self, version_text: str) -> bool:
+        """Whether this entry makes the version vulnerable (as `versions.affected`)."""
+        if version_text in self.versions:
+            return True
+        version = parse_version(self.ecosystem, version_text)
+        return version is not None and any(in_compiled(version, c) for c in self.compiled)
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,7 @@ def load_index(lake: Lake, components: Iterable[Component]) -> Index:
             tuple(row["fixed"] or ()),
             row["summary"],
             row["snapshot"],
+            row["ecosystem"],
         )
         kept = latest.get(entry_key)
         if kept is not None and kept.modified > entry.modified:
@@ -129,7 +150,7 @@ def match_components(
         for entry in entries:
             if entry.advisory in seen:
                 continue
-            if affected(component.ecosystem, component.version, entry.ranges, entry.versions):
+            if entry.covers(component.version):
                 seen.add(entry.advisory)
                 exploited = any(alias in kev for alias in (entry.advisory, *entry.aliases))
                 found.append(VulnMatch(component, entry, exploited))

@@ -141,3 +141,38 @@ def affected(
         ):
             return True
     return False
+
+
+#: One range ready to test: its events in version order, each (kind, bound; None = "0").
+Compiled = tuple[tuple[str, Version | None], ...]
+
+
+def compile_ranges(ecosystem: str, ranges: Iterable[Mapping[str, Any]]) -> list[Compiled]:
+    """Parse and order an affected entry's ECOSYSTEM/SEMVER ranges once, to test many versions;
+    a range with a bound the ecosystem cannot read is left out (nothing can be said from it)."""
+    out = []
+    for rng in ranges:
+        if rng.get("type") not in ("ECOSYSTEM", "SEMVER"):
+            continue
+        keyed = []
+        for event in rng.get("events") or []:
+            rank, bound = _event_order(ecosystem, event)
+            if rank and bound is None:
+                break
+            keyed.append((rank, bound, event))
+        else:
+            keyed.sort(key=_sort_key)
+            out.append(tuple((next(iter(e)), b) for _r, b, e in keyed))
+    return out
+
+
+def in_compiled(version: Version, compiled: Compiled) -> bool:
+    """`in_range` over a compiled range."""
+    state = False
+    for kind, bound in compiled:
+        if kind == "introduced":
+            if bound is None or version >= bound:
+                state = True
+        elif bound is not None and _closes(kind, version, bound):
+            state = False
+    return state
