@@ -7,7 +7,7 @@ tests=false
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
-# Backup evidence of the inspection room: restic reads a repository's data back (check --read-data).
+# Backups: the inspection room's evidence checks and `vigil backup` (restic check --read-data).
 command -v restic >/dev/null || need+=(restic)
 fc-list 2>/dev/null | grep -q 'NotoSans-Regular' || need+=(fonts-noto-core)
 { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } && id postgres >/dev/null 2>&1 \
