@@ -132,7 +132,8 @@ def test_suggestions_follow_patterns_and_tags() -> None:
         (FakeFinding("monitor", "Portal-DDoS-Burst"), "portal_defacement_ddos"),
         (FakeFinding("registry", "bulk-export-of-records"), "personal_data_leak"),
         (FakeFinding("registry", "duplicate-person"), None),
-        (FakeFinding("monitor", "sigma-4713", {"tags": "not-a-list"}), None),
+        # Nothing fits the rule or its tags: the capability decides (issue 9).
+        (FakeFinding("monitor", "sigma-4713", {"tags": "not-a-list"}), "malware_host"),
     ]
     assert [suggest_playbook(f, playbooks) for f, _ in cases] == [expected for _, expected in cases]
 
@@ -193,3 +194,33 @@ def test_wrong_shapes_are_refused_cleanly(
     with pytest.raises(PlaybookError) as err:
         load_playbook(path)
     assert str(err.value).startswith(str(path))
+
+
+def test_a_sigma_finding_resolves_to_a_playbook_by_tactic_then_capability() -> None:
+    """A Sigma rule's id is a UUID no pattern names: its ATT&CK tactic, and failing that its
+    capability, choose the playbook (issue 9: 'suggested for the alert' gave none)."""
+    from types import SimpleNamespace
+
+    from vigil.cases.playbooks import suggest_playbook
+
+    uuid = "5a0b3c4d-0000-4000-8000-000000000001"
+    spray = SimpleNamespace(
+        capability="monitor",
+        rule=uuid,
+        evidence={"tags": ["attack.credential-access", "attack.t1110.003x"]},
+    )
+    assert suggest_playbook(spray) == "account_takeover"
+    wiper = SimpleNamespace(
+        capability="monitor", rule=uuid, evidence={"attack": {"tactics": ["impact"]}}
+    )
+    assert suggest_playbook(wiper) == "ransomware_voter_list"
+    bare = SimpleNamespace(capability="monitor", rule=uuid, evidence={})
+    assert suggest_playbook(bare) == "malware_host"
+    claim = SimpleNamespace(capability="infowatch", rule="x-unknown", evidence={})
+    assert suggest_playbook(claim) == "voting_disinformation"
+    # The rule's own pattern still wins over its tactic.
+    defaced = SimpleNamespace(
+        capability="monitor", rule="web-defacement", evidence={"tags": ["attack.impact"]}
+    )
+    assert suggest_playbook(defaced) == "portal_defacement_ddos"
+    assert suggest_playbook(SimpleNamespace(capability="inspect", rule="x", evidence={})) is None

@@ -230,7 +230,7 @@ def test_escalate_during_voting_is_due_sooner_and_numbers_count_up(deployment: D
         assert (first.number, first.due_at, first.playbook) == (
             "VV-2026-0001",
             DURING + timedelta(hours=1),
-            None,
+            "malware_host",  # a monitor finding that no pattern names: its capability decides
         )
         # C02 and D01 meet only at the province; critical in 'during' is due in 30 minutes.
         assert (second.number, second.unit, second.severity) == (

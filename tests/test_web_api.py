@@ -291,7 +291,9 @@ def test_duty_officer_acknowledges_and_escalates_and_the_audit_log_says_so(
     assert [s["title_en"] for s in detail["steps"]] == [s.title_en for s in steps]
     assert [f["id"] for f in detail["findings"]] == [ids["c01_high"]]
     assert detail["findings"][0]["status"] == "escalated"
-    assert [e["kind"] for e in detail["timeline"]] == ["opened", "escalated"]
+    # The escalating officer owns the case (issue 9).
+    assert detail["case"]["owner"] == "duty" if "case" in detail else detail["owner"] == "duty"
+    assert [e["kind"] for e in detail["timeline"]] == ["opened", "assigned", "escalated"]
     client.post("/api/logout", headers=headers)
 
     api_login(client, "admin")
@@ -351,6 +353,7 @@ def test_case_work_over_the_api(client: TestClient, world: WebWorld) -> None:
     detail = client.get(f"/api/cases/{cid}").json()
     assert [e["kind"] for e in detail["timeline"]] == [
         "opened",
+        "assigned",
         "escalated",
         "escalated",
         "status",

@@ -11,6 +11,7 @@ A playbook file (`playbooks/<key>.yaml`) holds `key` (equal to the file name), `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -198,16 +199,28 @@ def match_targets(finding: _FindingLike) -> list[str]:
     return targets
 
 
-def suggest_playbook(
-    finding_row: _FindingLike, playbooks: dict[str, Playbook] | None = None
-) -> str | None:
-    """Key of the playbook whose most specific pattern fits the finding best, or None.
+def fallback_targets(finding: _FindingLike) -> list[list[str]]:
+    """What a finding says beyond its rule, from the most telling down: its ATT&CK tactics
+    (`tactic:credential-access`), then its capability (`capability:monitor`). A Sigma rule's
+    id is a UUID that no pattern names, so its tactic is what points at a playbook."""
+    tactics: list[str] = []
+    evidence = finding.evidence or {}
+    attack = evidence.get("attack")
+    if isinstance(attack, dict) and isinstance(attack.get("tactics"), list):
+        tactics = [str(t) for t in attack["tactics"]]
+    tags = evidence.get("tags")
+    if isinstance(tags, list):
+        for tag in tags:
+            name = str(tag).lower().removeprefix("attack.")
+            if str(tag).lower().startswith("attack.") and not name[1:5].isdigit():
+                tactics.append(name)
+    return [
+        [f"tactic:{t.lower().replace('_', '-')}" for t in dict.fromkeys(tactics)],
+        [f"capability:{finding.capability}".lower()],
+    ]
 
-    Ties go to the more severe playbook, then to the key in alphabetical order, so the answer
-    never depends on file order.
-    """
-    playbooks = load_playbooks() if playbooks is None else playbooks
-    targets = match_targets(finding_row)
+
+def _best(playbooks: dict[str, Playbook], targets: list[str]) -> str | None:
     ranked = sorted(
         ((pb.match_strength(targets), int(pb.severity), pb.key) for pb in playbooks.values()),
         key=lambda r: (-r[0], -r[1], r[2]),
@@ -215,3 +228,30 @@ def suggest_playbook(
     if not ranked or ranked[0][0] == 0:
         return None
     return ranked[0][2]
+
+
+def suggest_playbook(
+    finding_row: _FindingLike, playbooks: dict[str, Playbook] | None = None
+) -> str | None:
+    """Key of the playbook that fits the finding best, or None (then the officer is asked).
+
+    The rule and its tags first (the most specific pattern wins); failing those, the
+    finding's ATT&CK tactics; failing those, its capability. Ties go to the more severe
+    playbook, then to the key in alphabetical order, so the answer never depends on file order.
+    """
+    return suggest_for([finding_row], playbooks)
+
+
+def suggest_for(
+    findings: Sequence[_FindingLike], playbooks: dict[str, Playbook] | None = None
+) -> str | None:
+    """The playbook for several findings (most severe first): a rule or tag match on any of
+    them beats a tactic match, which beats a capability match; within a level, the earlier
+    finding decides."""
+    playbooks = load_playbooks() if playbooks is None else playbooks
+    levels = [[match_targets(f), *fallback_targets(f)] for f in findings]
+    for level in range(3):
+        for targets in (of_finding[level] for of_finding in levels):
+            if targets and (key := _best(playbooks, targets)) is not None:
+                return key
+    return None

@@ -98,6 +98,18 @@ def check_owner(session: Session, owner: str, unit: str) -> User:
     return user
 
 
+def case_officers(session: Session, unit: str) -> list[User]:
+    """Who a case of `unit` may be given to: active officers who work cases and see the unit
+    (the owner is picked from this list, never typed)."""
+    tree = unit_tree(session)
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [
+        u
+        for u in users
+        if Permission.MANAGE_CASES in grants(Role(u.role)) and tree.in_scope(u.unit, unit)
+    ]
+
+
 def open_case(
     session: Session,
     actor: Actor,

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vigil.cases.models import Case, CaseStatus, EventKind
-from vigil.cases.playbooks import Playbook, get_playbook, load_playbooks, suggest_playbook
+from vigil.cases.playbooks import Playbook, get_playbook, load_playbooks, suggest_for
 from vigil.cases.scope import lowest_common_unit, unit_tree
 from vigil.cases.service import get_case, open_case, record_event
 from vigil.core.access import Actor, Permission, require_found, storable_id
@@ -172,8 +172,10 @@ def escalate(
 
     Severity is the highest of the findings; the unit is their common unit (the lowest common
     ancestor when they differ); due_at = now + the phase's response time for that severity; the
-    playbook, when not given, is the one suggested for the most severe finding that has one, and
-    its steps are copied into the case. The findings get status 'escalated' and point at the case.
+    playbook, when not given, is the one suggested for the most severe finding that has one
+    (rule and tags, then ATT&CK tactic, then capability), and its steps are copied into the
+    case; the owner, when not given, is the escalating officer if they may work cases.
+    The findings get status 'escalated' and point at the case.
     """
     actor.require(Permission.TRIAGE)
     ids = _ids(finding_ids, "finding to escalate")
@@ -189,12 +191,12 @@ def escalate(
         chosen = get_playbook(playbook)
     else:
         playbooks = load_playbooks()
-        suggested = next(
-            (k for k in (suggest_playbook(r, playbooks) for r in worst) if k is not None), None
-        )
+        suggested = suggest_for(worst, playbooks)
         chosen = playbooks[suggested] if suggested else None
     if title is None or not title.strip():
         title = worst[0].title if len(rows) == 1 else f"{worst[0].title} (+{len(rows) - 1})"
+    if owner is None and actor.user_id is not None and actor.can(Permission.MANAGE_CASES):
+        owner = actor.username  # the escalating officer owns the case unless another is named
     case = open_case(
         session,
         actor,

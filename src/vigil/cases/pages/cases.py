@@ -13,6 +13,7 @@ from vigil.cases.service import (
     add_case_note,
     assign_case,
     case_findings,
+    case_officers,
     case_steps,
     case_timeline,
     close_case,
@@ -22,6 +23,7 @@ from vigil.cases.service import (
     set_case_status,
 )
 from vigil.core.access import Permission
+from vigil.core.errors import NotFoundError, PermissionDenied, ValidationError
 from vigil.core.i18n import _
 from vigil.web import session as web_session
 from vigil.web.deps import CaseManager, DeploymentDep, Viewer
@@ -79,6 +81,7 @@ def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: RowId
                 "findings": case_findings(session, actor, case_id),
                 "playbook": load_playbooks().get(case.playbook) if case.playbook else None,
                 "can_manage": actor.can(Permission.MANAGE_CASES),
+                "officers": case_officers(session, case.unit),
                 "now": dep.now(),
             },
         )
@@ -121,8 +124,13 @@ def assign_submit(
     case_id: RowId,
     owner: Annotated[str, Form(min_length=1, max_length=64)],
 ) -> Response:
-    with dep.store.session() as session:
-        assign_case(session, user.actor, case_id, owner, dep.now())
+    try:
+        with dep.store.session() as session:
+            assign_case(session, user.actor, case_id, owner, dep.now())
+    except (ValidationError, PermissionDenied, NotFoundError) as e:
+        # Said inside the case page, not in place of it (issue 9).
+        web_session.flash(request, "error", _(e.message, user.lang))
+        return _back(case_id)
     web_session.flash(request, "ok", _("Case assigned to %(owner)s.", user.lang) % {"owner": owner})
     return _back(case_id)
 
