@@ -191,8 +191,24 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "distribution": "vigil-election",
         "label": "Inspections",
         "commands": ["inspect", "report", "vulns"],
-        "routes": [],
-        "nav": [],
+        "routes": [
+            "GET /inspect",
+            "POST /inspect/plan",
+            "GET /inspect/remediation",
+            "POST /inspect/remediation/{item_id}/done",
+            "GET /inspect/{inspection_id}",
+            "POST /inspect/{inspection_id}/answers",
+            "POST /inspect/{inspection_id}/close",
+        ],
+        "nav": [
+            {"path": "/inspect", "label": "Inspections", "permission": "view", "order": 50},
+            {
+                "path": "/inspect/remediation",
+                "label": "Remediation tracking",
+                "permission": "view",
+                "order": 50,
+            },
+        ],
         "dashboard": [],
         "templates": ["vigil/inspect/templates"],
         "migrations": [{"folder": "vigil/inspect/migrations", "revisions": ["0001_inspect"]}],
@@ -578,7 +594,7 @@ def test_two_entry_points_naming_one_module_register_it_once(fake: FakeDistribut
     pm = load_plugins()
     assert "twin" in pm.origins and "twin_again" not in pm.origins
     navs = [impl.plugin_name for impl in pm.hook.vigil_nav.get_hookimpls()]
-    assert navs == ["candidates", "cases", "infowatch", "monitor", "registry", "twin"]
+    assert navs == ["candidates", "cases", "infowatch", "inspect", "monitor", "registry", "twin"]
 
 
 def test_a_plugin_taking_a_built_in_room_name_is_refused(fake: FakeDistributions) -> None:

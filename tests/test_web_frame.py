@@ -126,6 +126,16 @@ REGISTRY_ROUTES = [
     ("POST", "/registry/households/review"),
 ]
 ROUTES_BEFORE += REGISTRY_ROUTES
+INSPECT_ROUTES = [
+    ("GET", "/inspect"),
+    ("POST", "/inspect/plan"),
+    ("GET", "/inspect/remediation"),
+    ("POST", "/inspect/remediation/{item_id}/done"),
+    ("GET", "/inspect/{inspection_id}"),
+    ("POST", "/inspect/{inspection_id}/answers"),
+    ("POST", "/inspect/{inspection_id}/close"),
+]
+ROUTES_BEFORE += INSPECT_ROUTES
 MONITOR_ROUTES = [r for r in ROUTES_BEFORE if r[1].startswith("/monitor/")]
 FRAME_ROUTES = [
     ("GET", "/"),
@@ -206,6 +216,7 @@ def test_the_duty_room_brings_its_routes_and_the_frame_its_own(deployment: Deplo
         - set(CANDIDATE_ROUTES)
         - set(INFOWATCH_ROUTES)
         - set(REGISTRY_ROUTES)
+        - set(INSPECT_ROUTES)
     )
     bare = create_app(deployment.settings, deployment, rooms())
     assert routes(bare) == FRAME_ROUTES
@@ -218,6 +229,8 @@ def test_menu_keeps_its_order_and_hides_admin_pages(deployment: Deployment) -> N
         "/candidates",
         "/infowatch/posts",
         "/infowatch/advisories",
+        "/inspect",
+        "/inspect/remediation",
         "/monitor/events",
         "/monitor/detections",
         "/monitor/coverage",

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from vigil.core.finding import Finding
 from vigil.deployment import Deployment
-from vigil.plugins import DemoContext, hookimpl
+from vigil.plugins import DemoContext, NavItem, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 _ROOM = Path(__file__).parent
 
@@ -63,3 +67,19 @@ def vigil_demo(ctx: DemoContext) -> None:
     from vigil.inspect.demo import build_demo
 
     build_demo(ctx)
+
+
+@hookimpl
+def vigil_routers() -> Iterable[APIRouter]:
+    """The inspections, one inspection's scorecard and checklist form, remediation tracking."""
+    from vigil.inspect.pages import router
+
+    return [router]
+
+
+@hookimpl
+def vigil_nav() -> Iterable[NavItem]:
+    return [
+        NavItem("/inspect", "Inspections"),
+        NavItem("/inspect/remediation", "Remediation tracking"),
+    ]
