@@ -204,7 +204,10 @@ class SparkEngine(LakeEngine):
         # Splink's similarity jar is built for another Scala than pyspark 4's: the linkage
         # models use only functions Spark has (equality, levenshtein), so it is not loaded.
         return SparkAPI(  # type: ignore[no-untyped-call]
-            spark_session=self.spark, register_udfs_automatically=False
+            spark_session=self.spark,
+            register_udfs_automatically=False,
+            # In memory: a checkpoint would need a checkpoint folder the session does not have.
+            break_lineage_method="persist",
         )
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -123,8 +123,26 @@ def train(records: pa.Table, engine: LakeEngine | None = None, *, seed: int = 1)
         return LinkageModel(linker.misc.save_model_to_json())
 
 
-def _with_link_type(model: LinkageModel, link_type: str) -> dict[str, Any]:
-    return {**model.settings, "link_type": link_type}
+_TRAINED = ("m_probability", "u_probability", "tf_adjustment_weight", "tf_minimum_u_value")
+
+
+def _for_engine(
+    model: LinkageModel, link_type: Literal["dedupe_only", "link_only"], sql_dialect: str
+) -> dict[str, Any]:
+    """The trained model written in `sql_dialect`: the comparisons' SQL made afresh for that
+    engine (a model trained on DuckDB keeps DuckDB's SQL), the trained numbers copied over."""
+    fresh = spec.settings(link_type).create_settings_dict(sql_dialect)
+    trained = model.settings
+    for new, old in zip(fresh["comparisons"], trained["comparisons"], strict=True):
+        for new_level, old_level in zip(
+            new["comparison_levels"], old["comparison_levels"], strict=True
+        ):
+            for key in _TRAINED:
+                if key in old_level:
+                    new_level[key] = old_level[key]
+    for key in ("probability_two_random_records_match",):
+        fresh[key] = trained[key]
+    return fresh
 
 
 def _pairs(
@@ -186,7 +204,9 @@ def dedupe(
     """Pairs of `records` that name one person (left id < right id), most probable first."""
     with _engine(engine) as eng:
         trained = model or train(records, eng)
-        settings = _with_link_type(trained, "dedupe_only")
+        settings = _for_engine(
+            trained, "dedupe_only", eng.linkage_api().sql_dialect.sql_dialect_str
+        )
         return _predict(eng, _view(eng, records), settings, threshold)
 
 
@@ -203,6 +223,6 @@ def link(
     usually the registry) and applied across."""
     with _engine(engine) as eng:
         trained = model or train(left, eng)
-        settings = _with_link_type(trained, "link_only")
+        settings = _for_engine(trained, "link_only", eng.linkage_api().sql_dialect.sql_dialect_str)
         views = [_view(eng, left, _LEFT), _view(eng, right, _RIGHT)]
         return _predict(eng, views, settings, threshold, two_sources=True)
