@@ -151,13 +151,18 @@ def test_serve_hands_the_demo_settings_to_the_web_app(
     import uvicorn
 
     monkeypatch.setattr(
-        uvicorn, "run", lambda a, host, port, log_level: seen.update(app=a, host=host, port=port)
+        uvicorn,
+        "run",
+        lambda a, host, port, log_level, proxy_headers: seen.update(
+            app=a, host=host, port=port, proxy_headers=proxy_headers
+        ),
     )
     from vigil.demo.build import demo_settings
 
     result = types.SimpleNamespace(settings=demo_settings(tmp_path))
     demo_cli._serve(result, "127.0.0.1", 8000)  # type: ignore[arg-type]
     assert seen["app"] is app and (seen["host"], seen["port"]) == ("127.0.0.1", 8000)
+    assert seen["proxy_headers"] is False  # forwarded headers are trusted only from trusted_proxies
     assert seen["settings"].clock.isoformat() == "2027-03-05T09:00:00+07:00"
 
 

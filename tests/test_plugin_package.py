@@ -85,6 +85,7 @@ def test_vigil_help_lists_the_sample_command_and_it_runs(site: Path, tmp_path: P
         "infowatch",
         "inspect",
         "monitor",
+        "registry",
         "reports",
         "sample",
     ]

@@ -108,3 +108,22 @@ def test_training_needs_records(tmp_path: Path) -> None:
 
     with pytest.raises(ValidationError):
         train(linkage_records(pa.table({"person_id": ["x"], "full_name": ["An"]})))
+
+
+def test_a_commune_sized_registry_without_duplicates_trains_and_proposes_nothing() -> None:
+    """No two records share a citizen ID (that EM pass has no pair) and no near-certain pair
+    exists (the prior is zero): training still finishes and no pair is proposed."""
+    families, givens = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng"], ["An", "Bình", "Chi", "Dũng"]
+    names = [f"{f} Văn {g}" for f in families for g in givens]
+    table = pa.table(
+        {
+            "person_id": [f"NK{i:03d}" for i in range(len(names))],
+            "full_name": names,
+            "birth_date": [date(1950 + i, 1 + i % 12, 1 + i % 28) for i in range(len(names))],
+            "citizen_id": [f"0461{i:08d}" for i in range(len(names))],
+        }
+    )
+    records = linkage_records(table)
+    model = train(records)
+    assert model.settings["probability_two_random_records_match"] == 0.0
+    assert dedupe(records, model) == []

@@ -199,11 +199,14 @@ def test_finding_evidence_is_escaped(client: TestClient, world: WebWorld) -> Non
     assert "PC-HOAAN-01" in html
 
 
-def test_commune_officer_gets_403_page_for_other_commune(
+def test_commune_officer_gets_the_not_found_page_for_other_commune(
     client: TestClient, world: WebWorld
 ) -> None:
     form_login(client, "c02")
-    assert client.get(f"/findings/{world.ids['c01_high']}").status_code == 403
+    other = client.get(f"/findings/{world.ids['c01_high']}")
+    missing = client.get("/findings/999999")
+    assert (other.status_code, missing.status_code) == (404, 404)  # no way to enumerate ids
+    assert "PC-HOAAN" not in other.text
     alerts = client.get("/alerts").text
     assert "Tên miền giả mạo cổng thông tin xã" in alerts
     assert "Mã độc trên máy tính của xã" not in alerts

@@ -181,8 +181,9 @@ def test_api_reveal_needs_csrf_and_the_unit_in_scope(client: TestClient, world: 
     no_token = client.post(url)
     assert (no_token.status_code, no_token.json()["error"]["code"]) == (403, "csrf")
     out_of_scope = client.post(url, headers={"X-CSRF-Token": token})
-    assert out_of_scope.status_code == 403
-    assert "outside the scope" in out_of_scope.json()["error"]["message"]
+    missing = client.post("/api/findings/999999/reveal", headers={"X-CSRF-Token": token})
+    assert out_of_scope.status_code == missing.status_code == 404
+    assert out_of_scope.json()["error"]["code"] == missing.json()["error"]["code"]
     assert audit_entries(world, "personal.view") == []
 
 

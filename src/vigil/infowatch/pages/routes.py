@@ -35,6 +35,7 @@ from vigil.infowatch.watchlist import WatchKind, add_watched, watchlist
 from vigil.store.models import AuditEntry
 from vigil.web import session as web_session
 from vigil.web.deps import DeploymentDep, Viewer, WebUser, require
+from vigil.web.schemas import RowId
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -64,7 +65,9 @@ def campaigns_page(request: Request, dep: DeploymentDep, user: Viewer) -> Respon
 
 
 @router.get("/infowatch/campaigns/{finding_id}", response_class=HTMLResponse)
-def campaign_page(request: Request, dep: DeploymentDep, user: Viewer, finding_id: int) -> Response:
+def campaign_page(
+    request: Request, dep: DeploymentDep, user: Viewer, finding_id: RowId
+) -> Response:
     with dep.store.reader() as session:
         row = finding(session, user.actor, finding_id, "coordinated-campaign")
         return render(
@@ -104,7 +107,7 @@ def advisory_editor(
     request: Request,
     dep: DeploymentDep,
     user: Analyst,
-    finding_id: Annotated[int | None, Query(alias="finding")] = None,
+    finding_id: Annotated[RowId | None, Query(alias="finding")] = None,
 ) -> Response:
     with dep.store.reader() as session:
         answered = finding(session, user.actor, finding_id) if finding_id is not None else None
@@ -121,7 +124,7 @@ def advisory_create(
     body_vi: Annotated[str, Form(max_length=20000)],
     body_en: Annotated[str, Form(max_length=20000)],
     kind: Annotated[str, Form(max_length=16)] = "warning",
-    finding_ids: Annotated[list[int] | None, Form()] = None,
+    finding_ids: Annotated[list[RowId] | None, Form()] = None,
 ) -> Response:
     draft = AdvisoryDraft(kind, title_vi, title_en, body_vi, body_en, tuple(finding_ids or ()))
     with dep.store.session() as session:
@@ -133,7 +136,9 @@ def advisory_create(
 
 
 @router.get("/infowatch/advisories/{advisory_id}", response_class=HTMLResponse)
-def advisory_page(request: Request, dep: DeploymentDep, user: Viewer, advisory_id: int) -> Response:
+def advisory_page(
+    request: Request, dep: DeploymentDep, user: Viewer, advisory_id: RowId
+) -> Response:
     with dep.store.reader() as session:
         advisory = session.get(Advisory, advisory_id)
         if advisory is None or not user.actor.sees(advisory.unit):
@@ -148,7 +153,7 @@ def advisory_page(request: Request, dep: DeploymentDep, user: Viewer, advisory_i
 
 @router.post("/infowatch/advisories/{advisory_id}/approve")
 def advisory_approve(
-    request: Request, dep: DeploymentDep, user: Analyst, advisory_id: int
+    request: Request, dep: DeploymentDep, user: Analyst, advisory_id: RowId
 ) -> Response:
     with dep.store.session() as session:
         approve_advisory(session, user.actor, advisory_id, now=dep.now())

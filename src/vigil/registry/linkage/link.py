@@ -36,6 +36,7 @@ from vigil.registry.linkage.records import RECORD_COLUMNS
 DEFAULT_THRESHOLD = 0.9
 _views = count()
 _LEFT, _RIGHT = "L:", "R:"
+_log = logging.getLogger(__name__)
 
 for _name in ("splink", "splink.internals"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -104,8 +105,13 @@ def _view(engine: LakeEngine, records: pa.Table, side: str = "") -> str:
 def train(records: pa.Table, engine: LakeEngine | None = None, *, seed: int = 1) -> LinkageModel:
     """Estimate the model from `records` alone: prior from near-certain rules, u from random
     pairs, m by expectation maximisation over two blockings (each learns what it does not fix).
+
+    A small registry may hold no pair that an EM pass blocks on (no two records sharing a
+    citizen ID): that pass is skipped, and the m probabilities it would have learnt keep
+    Splink's defaults, so a commune-sized registry still links (with a weaker model, logged).
     """
     from splink import Linker, block_on
+    from splink.internals.exceptions import EMTrainingException
 
     if records.num_rows < 2:
         raise ValidationError("linkage needs at least two records to train on")
@@ -117,9 +123,16 @@ def train(records: pa.Table, engine: LakeEngine | None = None, *, seed: int = 1)
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
         for cols in spec.EM_PASSES:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols), fix_u_probabilities=True
-            )
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*cols), fix_u_probabilities=True
+                )
+            except EMTrainingException:
+                _log.warning(
+                    "linkage: no pairs of the %d records share %s; that EM pass is skipped",
+                    records.num_rows,
+                    " and ".join(cols),
+                )
         return LinkageModel(linker.misc.save_model_to_json())
 
 
@@ -133,10 +146,15 @@ def _for_engine(
     engine (a model trained on DuckDB keeps DuckDB's SQL), the trained numbers copied over."""
     fresh = spec.settings(link_type).create_settings_dict(sql_dialect)
     trained = model.settings
-    for new, old in zip(fresh["comparisons"], trained["comparisons"], strict=True):
-        for new_level, old_level in zip(
-            new["comparison_levels"], old["comparison_levels"], strict=True
-        ):
+    learnt = {
+        (c["output_column_name"], level["label_for_charts"]): level
+        for c in trained["comparisons"]
+        for level in c["comparison_levels"]
+    }
+    for new in fresh["comparisons"]:
+        for new_level in new["comparison_levels"]:
+            # A level a small registry never saw is not in the saved model: it keeps defaults.
+            old_level = learnt.get((new["output_column_name"], new_level["label_for_charts"]), {})
             for key in _TRAINED:
                 if key in old_level:
                     new_level[key] = old_level[key]
@@ -183,9 +201,14 @@ def _predict(
 ) -> list[LinkedPair]:
     from splink import Linker
 
+    lam = float(settings["probability_two_random_records_match"])
+    if lam <= 0.0:
+        # The near-certain rules found no pair at all: the data holds no duplicate to learn
+        # from, and a prior of zero gives every pair a probability of zero.
+        _log.warning("linkage: the model's prior is zero (no near-certain pair); no pair proposed")
+        return []
     linker = Linker(inputs, settings, db_api=eng.linkage_api())
     predictions = linker.inference.predict(threshold_match_probability=threshold)
-    lam = float(settings["probability_two_random_records_match"])
     comparisons = [c["output_column_name"] for c in settings["comparisons"]]
     prior = math.log2(lam / (1 - lam))
     try:
