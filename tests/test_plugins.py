@@ -292,13 +292,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
         ],
         "dashboard": [],
         "templates": ["vigil/registry/templates"],
-        "migrations": [{"folder": "vigil/registry/migrations", "revisions": ["0001_registry"]}],
+        "migrations": [
+            {"folder": "vigil/registry/migrations", "revisions": ["0001_registry", "0002_voters"]}
+        ],
         "translations": [{"language": "vi", "catalog": "vigil/registry/locales/vi.po"}],
         "models": [
             "registry_checked_batches",
             "registry_household_reviews",
             "registry_pair_decisions",
             "registry_scores",
+            "registry_voter_changes",
+            "registry_voter_entries",
+            "registry_voter_lists",
         ],
         "detectors": True,
         "demo": False,
@@ -416,6 +421,7 @@ def test_rooms_resources_come_through_their_hooks() -> None:
         "vigil.inspect.models",
         "vigil.monitor.models",
         "vigil.registry.models",
+        "vigil.registry.voters.models",
     ]
     assert migration_folders() == [
         PACKAGE / "candidates/migrations",

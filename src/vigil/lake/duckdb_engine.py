@@ -37,6 +37,9 @@ class DuckDBEngine(LakeEngine):
 
     def register(self, view: str, files: list[str]) -> None:
         check_view_name(view)
+        # A table registered from Arrow under this name would shadow the view (it is a temporary
+        # view of the connection): drop it, or the name keeps reading the old table.
+        self.conn.unregister(view)
         if not files:
             self.conn.execute(f"DROP VIEW IF EXISTS {view}")
             return

@@ -26,11 +26,14 @@ from vigil.clikit import (
     open_deployment,
     print_json_lines,
 )
+from vigil.registry.voters.cli import voters_app
 from vigil.store.findings import record_findings
 
 registry_app = typer.Typer(
-    help="Population registry: import, quality rules, record linkage.", no_args_is_help=True
+    help="Population registry: import, quality rules, record linkage, voter lists.",
+    no_args_is_help=True,
 )
+registry_app.add_typer(voters_app, name="voters")
 
 
 def _bar() -> Progress:

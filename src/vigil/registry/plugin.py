@@ -28,7 +28,7 @@ def vigil_label() -> str:
 
 @hookimpl
 def vigil_models() -> Iterable[str]:
-    return ["vigil.registry.models"]
+    return ["vigil.registry.models", "vigil.registry.voters.models"]
 
 
 @hookimpl
