@@ -27,6 +27,7 @@ from vigil.clikit import (
     print_json_lines,
 )
 from vigil.registry.voters.cli import voters_app
+from vigil.reports.cli import AsUser, Lang, Out, Pdf, report_actor, report_group
 from vigil.store.findings import record_findings
 
 registry_app = typer.Typer(
@@ -196,3 +197,33 @@ def _persons_file(path: Path, id_column: str) -> object:
         records.append({k: (None if v is None else v) for k, v in row.items()})
     table = pa.Table.from_pylist(records)
     return persons_table(table, id_column)
+
+
+@handle_errors
+def registry_report_command(
+    commune: Annotated[
+        str | None, typer.Argument(help="Commune code; without it, the whole province.")
+    ] = None,
+    data: DataDir = DEFAULT_DATA,
+    lang: Lang = None,
+    pdf: Pdf = True,
+    out: Out = None,
+    as_user: AsUser = None,
+) -> None:
+    """The registry data-quality report of a commune or the province: the four scores with
+    their trend, worst villages, failures per rule and required field, household review
+    coverage, duplicate review status."""
+    from vigil.registry.report import registry_report
+    from vigil.reports.archive import publish
+
+    with open_deployment(data) as dep:
+        actor = report_actor(dep, as_user)
+        made = registry_report(dep, actor, lang or dep.settings.lang, commune)
+        for path in publish(dep, actor, made, pdf=pdf, out=out):
+            typer.echo(path)
+
+
+def mount(app: typer.Typer) -> None:
+    """`vigil registry ...` and `vigil report registry [COMMUNE]` on the root command."""
+    app.add_typer(registry_app, name="registry")
+    report_group(app).command("registry")(registry_report_command)

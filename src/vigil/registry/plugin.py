@@ -48,9 +48,9 @@ def vigil_templates() -> Iterable[Path]:
 
 @hookimpl
 def vigil_cli(app: typer.Typer) -> None:
-    from vigil.registry.cli import registry_app
+    from vigil.registry.cli import mount
 
-    app.add_typer(registry_app, name="registry")
+    mount(app)
 
 
 @hookimpl

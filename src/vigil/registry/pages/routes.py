@@ -14,6 +14,7 @@ from vigil.registry.datasets import HOUSEHOLDS
 from vigil.registry.models import RegistryHouseholdReview
 from vigil.registry.review.decisions import decide_pair, duplicate_queue, mark_reviewed
 from vigil.registry.review.scorecard import WORDS, commune_scores
+from vigil.reports.download import ReportFormat, download
 from vigil.web.deps import DeploymentDep, Viewer, WebUser, require
 
 router = APIRouter(include_in_schema=False)
@@ -118,3 +119,18 @@ def review_household(
     with dep.store.session() as session:
         mark_reviewed(session, user.actor, household_id, commune)
     return RedirectResponse(f"/registry/households?commune={commune}", status_code=303)
+
+
+@router.post("/reports/registry")
+def download_report(
+    dep: DeploymentDep,
+    user: Viewer,
+    commune: Annotated[str, Form(max_length=32)] = "",
+    fmt: Annotated[ReportFormat, Form(alias="format")] = "pdf",
+    lang: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """The data-quality report of a commune (or of every commune the user sees), PDF or HTML."""
+    from vigil.registry.report import registry_report
+
+    report = registry_report(dep, user.actor, lang or user.lang, commune or None)
+    return download(dep, user.actor, report, fmt)
