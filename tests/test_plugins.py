@@ -272,7 +272,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "module": "vigil.registry.plugin",
         "distribution": "vigil-election",
         "label": "Population registry",
-        "commands": ["registry"],
+        "commands": ["registry", "report"],
         "routes": [
             "GET /registry",
             "GET /registry/communes/{commune}",
@@ -280,6 +280,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "POST /registry/duplicates/decide",
             "GET /registry/households",
             "POST /registry/households/review",
+            "POST /reports/registry",
         ],
         "nav": [
             {"path": "/registry", "label": "Registry scorecard", "permission": "view", "order": 60},

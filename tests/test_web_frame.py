@@ -124,6 +124,7 @@ REGISTRY_ROUTES = [
     ("GET", "/registry/households"),
     ("POST", "/registry/duplicates/decide"),
     ("POST", "/registry/households/review"),
+    ("POST", "/reports/registry"),
 ]
 ROUTES_BEFORE += REGISTRY_ROUTES
 INSPECT_ROUTES = [
