@@ -291,11 +291,12 @@ def test_null_exists_and_not_over_absent_fields(tmp_path: Path) -> None:
         condition: selection and not filter_empty and not filter_signed
     """,
     )
-    assert '("CommandLine" IS NULL) IS NOT TRUE' in str(rule.sql)
+    assert '(("CommandLine" IS NULL OR "CommandLine" = \'\')) IS NOT TRUE' in str(rule.sql)
     assert '("Signed" IS NOT NULL) IS NOT TRUE' in str(rule.sql)
     events = [
         {"Image": "C:\\rundll32.exe", "CommandLine": "rundll32 x.dll,Run"},  # no Signed: kept
         {"Image": "C:\\rundll32.exe"},  # no command line: filtered
+        {"Image": "C:\\rundll32.exe", "CommandLine": ""},  # an empty one: filtered too
         {"Image": "C:\\rundll32.exe", "CommandLine": "x", "Signed": "true"},
     ]
     assert run(rule, events) == [0]

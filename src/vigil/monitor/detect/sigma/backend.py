@@ -3,6 +3,8 @@
 A converted rule is a WHERE expression over the columns of `monitor_events`. Sigma matches
 strings case-insensitively unless `|cased` is given, and a field that is absent never matches,
 so `not` is written as `(...) IS NOT TRUE`: SQL's NOT of NULL would drop events that Sigma keeps.
+`field: null` means "no value": the field is absent or present but empty (Sysmon writes an empty
+`StartModule`; SigmaHQ rules say `null` and `''` alike for it), as Zircolite reads it.
 
 Case-insensitive matches read the folded column `"<field>#lower"` (lower-cased text of the
 field), which the runner materialises once per batch: lower-casing the same text once instead of
@@ -170,7 +172,9 @@ class DuckDBBackend(TextQueryBackend):
         CompareOperators.GTE: ">=",
         CompareOperators.NEQ: "<>",
     }
-    field_null_expression: ClassVar[str] = "{field} IS NULL"
+    #: `field: null`: absent (NULL) or present but empty. Numeric columns are never empty.
+    field_null_expression: ClassVar[str] = "({field} IS NULL OR {field} = '')"
+    numeric_null_expression: ClassVar[str] = "{field} IS NULL"
     field_exists_expression: ClassVar[str] = "{field} IS NOT NULL"
     field_not_exists_expression: ClassVar[str] = "{field} IS NULL"
     field_equals_field_expression: ClassVar[str] = "{field1} = {field2}"
@@ -334,6 +338,16 @@ class DuckDBBackend(TextQueryBackend):
             field=self._text_field(field, cased=False),
             values=", ".join(sql_string(t) for t in texts),
         )
+
+    def convert_condition_field_eq_val_null(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str | DeferredQueryExpression:
+        template = (
+            self.numeric_null_expression
+            if cond.field in NUMERIC_COLUMNS
+            else self.field_null_expression
+        )
+        return template.format(field=self.escape_and_quote_field(cond.field))
 
     # --- not, keywords -------------------------------------------------------------------
 

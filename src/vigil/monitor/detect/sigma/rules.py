@@ -36,6 +36,9 @@ AnyRule = SigmaRule | SigmaCorrelationRule
 #: and the TLP v1/v2 checks contradict each other (the plain TLP check covers both).
 SKIPPED_VALIDATORS = frozenset({"attacktag", "d3_fendtag", "tlpv1_tag", "tlpv2_tag"})
 RULE_SUFFIXES = (".yml", ".yaml")
+#: libyaml's loader when PyYAML has it (its wheels do): the same documents as pySigma's
+#: `yaml.safe_load_all`, read about ten times faster, which is most of loading 3,000 rules.
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CORRELATION_GROUP = "correlation"
 
 
@@ -134,8 +137,11 @@ def load_rules(folder: Path) -> tuple[list[RuleFile], list[InputProblem]]:
             continue
         entry = RuleFile(path, text, hashlib.sha256(raw).hexdigest())
         try:
-            collection = SigmaCollection.from_yaml(
-                text, collect_errors=True, source=SigmaRuleLocation(path), resolve_references=False
+            collection = SigmaCollection.from_dicts(
+                list(yaml.load_all(text, Loader=YAML_LOADER)),
+                collect_errors=True,
+                source=SigmaRuleLocation(path),
+                resolve_references=False,
             )
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)

@@ -14,7 +14,12 @@ from typing import Any, ClassVar
 
 from vigil.core.clock import to_utc
 from vigil.monitor.ingest.sources.base import LineError, LineSource, RawRecord, first_line
-from vigil.monitor.ingest.sources.winevent import record_from_event, text_of
+from vigil.monitor.ingest.sources.winevent import (
+    add_common_names,
+    add_event_aliases,
+    record_from_event,
+    text_of,
+)
 
 #: Security-Datasets (OTRF) exports: flat Windows events; these keys are core columns.
 FLAT_CORE = {"host": ("Hostname", "Computer"), "channel": ("Channel",), "event_code": ("EventID",)}
@@ -121,12 +126,15 @@ def _flat_windows(doc: Mapping[str, Any]) -> RawRecord:
         if key in core_keys or key in FLAT_DROP or key.startswith("@") or key == "Message":
             continue
         fields[FLAT_RENAMES.get(key, key)] = text_of(value)
+    add_common_names(fields)
     code = _code(_first(doc, FLAT_CORE["event_code"]))
+    channel = text_of(_first(doc, FLAT_CORE["channel"])) or ""
+    add_event_aliases(fields, channel, code)
     return RawRecord(
         ts=ts,
         host=text_of(_first(doc, FLAT_CORE["host"])) or "",
         fields=fields,
-        channel=text_of(_first(doc, FLAT_CORE["channel"])) or "",
+        channel=channel,
         event_code=code,
         message=text_of(doc.get("Message")),
         key=_record_key(_first(doc, ("EventRecordID", "RecordNumber")), ts, code),

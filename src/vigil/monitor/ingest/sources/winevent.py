@@ -1,7 +1,9 @@
 """A Windows event rendered as JSON (EVTX, Sysmon for Linux): System and EventData to flat fields.
 
 The field mapping is data: System paths to Sigma names, and per-event renames that let rules
-written for Sysmon read the Security log's equivalent events.
+written for Sysmon read the Security log's equivalent events. A field whose name holds spaces
+(Windows Defender writes `Threat Name`, `New Value`) is also given its common name, the spaces
+removed, which is how Sigma rules spell it; the raw name stays searchable beside it.
 """
 
 from __future__ import annotations
@@ -48,14 +50,42 @@ if len(_SYSTEM_ATTRIBUTES) + 1 != len(SYSTEM_FIELDS):  # pragma: no cover (a map
     raise ValueError("SYSTEM_FIELDS paths must be () or (element, '#attributes')")
 
 #: (channel, event id) -> extra Sigma names for fields of that event, so that rules written
-#: for Sysmon's process creation (event 1) also read Security's (event 4688).
+#: for Sysmon's process creation (event 1) also read Security's (event 4688). The names follow
+#: pySigma's `windows-audit` pipeline (tests/test_monitor_security_mapping.py compares them
+#: field by field); `NewProcessId` -> `ProcessId` is ours (that pipeline maps no process id).
 EVENT_ALIASES: dict[tuple[str, int], dict[str, str]] = {
     ("Security", 4688): {
         "NewProcessName": "Image",
         "ParentProcessName": "ParentImage",
+        "SubjectLogonId": "LogonId",
         "NewProcessId": "ProcessId",
     },
+    # A service installed over RPC: the installing client's process is System/Execution's
+    # ProcessID, which SigmaHQ's "Service Installed By Unusual Client" reads as ProcessId.
+    ("System", 7045): {"ExecutionProcessID": "ProcessId"},
 }
+
+
+def add_event_aliases(fields: dict[str, str | None], channel: str, code: int | None) -> None:
+    """The extra Sigma names of EVENT_ALIASES for this event (a field already so named stays)."""
+    aliases = EVENT_ALIASES.get((channel, code)) if code is not None else None
+    if aliases:
+        for original, alias in aliases.items():
+            if original in fields:
+                fields.setdefault(alias, fields[original])
+
+
+def common_name(name: str) -> str:
+    """A field's name as Sigma rules spell it: `Threat Name` -> `ThreatName`."""
+    return "".join(name.split())
+
+
+def add_common_names(fields: dict[str, str | None]) -> None:
+    """Give each field whose name holds whitespace its common name too (the first field that
+    has a common name keeps it: a field already called so is never overwritten)."""
+    spaced = [name for name in fields if " " in name or "\t" in name]
+    for name in spaced:
+        fields.setdefault(common_name(name), fields[name])
 
 
 def text_of(value: Any) -> str | None:
@@ -128,6 +158,8 @@ def record_from_event(event: Mapping[str, Any]) -> RawRecord:
     data = event.get("UserData")
     if data is not None:
         _flatten(data, fields)
+    if fields:
+        add_common_names(fields)
     for element, name in _SYSTEM_PLAIN:
         value = system.get(element)
         if value is not None and name not in fields:
@@ -155,12 +187,7 @@ def record_from_event(event: Mapping[str, Any]) -> RawRecord:
     channel = system.get("Channel")
     if type(channel) is not str:
         channel = text_of(channel) or ""
-    if code is not None:
-        aliases = EVENT_ALIASES.get((channel, code))
-        if aliases:
-            for original, alias in aliases.items():
-                if original in fields:
-                    fields.setdefault(alias, fields[original])
+    add_event_aliases(fields, channel, code)
     timed = system.get("TimeCreated")
     when = timed.get("#attributes") if type(timed) is dict else None
     when = when.get("SystemTime") if type(when) is dict else None
