@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.candidates.detect import FIELD_KIND
@@ -36,6 +36,19 @@ def status_counts(rows: list[CandidateCheckRow]) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+def status_counts_seen(session: Session, actor: Actor) -> dict[str, int]:
+    """status_counts of the actor's units, counted by the database (the dashboard's panel)."""
+    actor.require(Permission.VIEW)
+    query = select(
+        CandidateCheckRow.status, CandidateCheckRow.unit, func.count(CandidateCheckRow.candidate_id)
+    ).group_by(CandidateCheckRow.status, CandidateCheckRow.unit)
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, unit, n in session.execute(query):
+        if actor.sees(unit):
+            counts[status] = counts.get(status, 0) + n
     return counts
 
 

@@ -11,6 +11,7 @@ A playbook file (`playbooks/<key>.yaml`) holds `key` (equal to the file name), `
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -163,12 +164,35 @@ def load_playbook(path: Path) -> Playbook:
     )
 
 
+#: Parsed playbooks by file, with the (mtime, size) they were parsed at: every alert page and
+#: case page asks for the playbooks, and parsing the YAML each time cost ~100 ms a request.
+_PARSED: dict[Path, tuple[tuple[int, int], Playbook]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _cached_playbook(path: Path) -> Playbook:
+    """load_playbook(path), parsed again only when the file changed."""
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise PlaybookError(f"cannot read playbook: {e}", location=Location(str(path))) from e
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _PARSED_LOCK:
+        known = _PARSED.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    playbook = load_playbook(path)
+    with _PARSED_LOCK:
+        _PARSED[path] = (stamp, playbook)
+    return playbook
+
+
 def load_playbooks(folder: Path | None = None) -> dict[str, Playbook]:
     """Every `*.yaml` playbook of `folder` (the built-in ones by default), by key."""
     folder = folder or PLAYBOOK_DIR
     if not folder.is_dir():
         raise PlaybookError("playbook folder does not exist", location=Location(str(folder)))
-    return {pb.key: pb for pb in (load_playbook(p) for p in sorted(folder.glob("*.yaml")))}
+    return {pb.key: pb for pb in (_cached_playbook(p) for p in sorted(folder.glob("*.yaml")))}
 
 
 def get_playbook(key: str, folder: Path | None = None) -> Playbook:

@@ -17,6 +17,7 @@ from vigil.candidates.review import (
     shown_name,
     side_by_side,
     status_counts,
+    status_counts_seen,
 )
 from vigil.core.access import Permission
 from vigil.core.errors import NotFoundError
@@ -117,8 +118,8 @@ def _dashboard(request: Request, user: WebUser) -> dict[str, object]:
     """The officer's candidates by status (their units only)."""
     dep = get_deployment(request)
     with dep.store.reader() as session:
-        rows = candidate_rows(session, user.actor)
-    return {"candidate_counts": status_counts(rows), "candidate_total": len(rows)}
+        counts = status_counts_seen(session, user.actor)
+    return {"candidate_counts": counts, "candidate_total": sum(counts.values())}
 
 
 PANELS = (DashboardPanel("candidates.status", "candidates_dashboard.html", _dashboard, order=60),)
