@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from vigil.demo.build import build_demo, read_ground_truth
@@ -22,5 +23,7 @@ def test_every_planted_registry_problem_is_found_and_nothing_else(tmp_path: Path
     [score] = score_truth(truth, [(r.capability, r.rule, r.subject) for r in rows])
     assert score.missed == [] and score.found == len(truth) > 40
     assert len(rows) == len(truth)  # no finding on a clean record
+    planted = Counter(t.rule for t in truth)
+    assert (planted["voter-move-burst"], planted["voter-removal-burst"]) == (5, 2)
     dup = next(r for r in rows if r.rule == "duplicate-person")
     assert " ~ " in dup.subject and dup.evidence["probability"] >= 0.9

@@ -256,7 +256,9 @@ def _wrong_id_bare_name(
     """Another ID, and the given name typed without its marks: only name and date place it."""
     parts = d.full_name.split()
     bare = fold(parts[-1]).capitalize()
-    if bare == parts[-1]:
+    # A name left with no diacritics at all reads as typed on a plain keyboard, which the check
+    # rightly accepts: only a name that keeps some of its marks makes this a mismatch.
+    if bare == parts[-1] or " ".join([*parts[:-1], bare]).isascii():
         return None
     typed = replace(
         d,

@@ -4,7 +4,8 @@ Written in chunks of at most CHUNK_PERSONS people, each its own lake batch, so t
 people fit in a few hundred megabytes. Each chunk has its own random stream derived from (seed,
 commune, part), so the same seed gives byte-identical Parquet files.
 
-Datasets: `population_persons`, `population_households`, `population_deaths`.
+Datasets: `population_persons`, `population_households`, `population_deaths`,
+`population_moves` (demo/moves.py: moves between households, with the voter-list anomalies).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import pyarrow.compute as pc
 from vigil.core.errors import ValidationError
 from vigil.core.units import UnitKind
 from vigil.demo.defects import CAPABILITY, PlantedChunk, plant_defects
+from vigil.demo.moves import MOVE_SCHEMA, MOVES_DATASET, MovedChunk, plant_moves
 from vigil.demo.people import CommuneFrame, draw_chunk
 from vigil.demo.province import COMMUNES
 from vigil.plugins import DemoContext
 from vigil.registry.citizen_id import CitizenIdAllocator
+from vigil.registry.voters.anomalies import REMOVAL_BURST, deployment_rules
 
 PERSONS = "population_persons"
 HOUSEHOLDS = "population_households"
@@ -81,6 +84,7 @@ class PopulationResult:
     persons: int = 0
     households: int = 0
     deaths: int = 0
+    moves: int = 0
     batches: int = 0
     planted: Counter[str] = field(default_factory=Counter)
 
@@ -136,7 +140,8 @@ def generate_population(ctx: DemoContext, progress: Progress | None = None) -> P
     lake = ctx.deployment.lake
     ids = CitizenIdAllocator(ctx.seed)
     result = PopulationResult()
-    next_person, next_household, next_death, done = 1, 1, 1, 0
+    removal = deployment_rules(ctx.deployment)[REMOVAL_BURST]
+    next_person, next_household, next_death, next_move, done = 1, 1, 1, 1, 0
     for index, ((frame, _), count) in enumerate(zip(frames, counts, strict=True)):
         parts = max(1, -(-count // CHUNK_PERSONS))
         for part, size in enumerate(split_persons(count, [1.0] * parts)):
@@ -144,13 +149,23 @@ def generate_population(ctx: DemoContext, progress: Progress | None = None) -> P
             chunk = plant_defects(rng, draw_chunk(rng, size, frame, next_household, ids), ids)
             person_ids = _ids("NK", next_person, chunk.persons.num_rows)
             _plant(ctx, frame.code, chunk, person_ids, result.planted)
+            moved = plant_moves(
+                np.random.default_rng([ctx.seed, index, part, 7]), chunk, person_ids, index, part,
+                removal,
+            )  # fmt: skip
+            for rule, subject, note in moved.plants:
+                ctx.plant(capability=CAPABILITY, rule=rule, subject=subject, unit=frame.code,
+                          note=note)  # fmt: skip
+                result.planted[rule] += 1
             batch = f"{BATCH_PREFIX}-{result.batches:04d}"
-            lake.write(PERSONS, _persons_table(chunk, person_ids), batch)
-            lake.write(
-                HOUSEHOLDS,
-                chunk.households.select(HOUSEHOLD_SCHEMA.names).cast(HOUSEHOLD_SCHEMA),
-                batch,
+            lake.write(PERSONS, _persons_table(moved.persons, person_ids), batch)
+            lake.write(HOUSEHOLDS, _households_table(chunk, moved), batch)
+            moves = moved.moves.add_column(
+                0, "move_id", _ids("CD", next_move, moved.moves.num_rows)
             )
+            lake.write(MOVES_DATASET, moves.cast(MOVE_SCHEMA), batch)
+            next_move += moves.num_rows
+            result.moves += moves.num_rows
             deaths = chunk.deaths.add_column(
                 0, "record_id", _ids("KT", next_death, chunk.deaths.num_rows)
             )
@@ -168,12 +183,24 @@ def generate_population(ctx: DemoContext, progress: Progress | None = None) -> P
     return result
 
 
-def _persons_table(chunk: PlantedChunk, person_ids: pa.Array) -> pa.Table:
+def _persons_table(persons: pa.Table, person_ids: pa.Array) -> pa.Table:
     return (
-        chunk.persons.add_column(0, "person_id", person_ids)
+        persons.add_column(0, "person_id", person_ids)
         .select(PERSON_SCHEMA.names)
         .cast(PERSON_SCHEMA)
     )
+
+
+def _households_table(chunk: PlantedChunk, moved: MovedChunk) -> pa.Table:
+    """The chunk's households, their members counted again after the moves (same order)."""
+    ids = chunk.households.column("household_id").to_pylist()
+    index = {hid: i for i, hid in enumerate(ids)}
+    rows = [index[h] for h in moved.persons.column("household_id").to_pylist() if h in index]
+    members = np.bincount(np.array(rows, dtype=np.int64), minlength=len(ids)).astype(np.int32)
+    households = chunk.households.set_column(
+        chunk.households.schema.get_field_index("members"), "members", pa.array(members)
+    )
+    return households.select(HOUSEHOLD_SCHEMA.names).cast(HOUSEHOLD_SCHEMA)
 
 
 def _plant(

@@ -64,10 +64,12 @@ def vigil_detect(deployment: Deployment) -> Detection:
 
 @hookimpl
 def vigil_routers() -> Iterable[APIRouter]:
-    """Scorecards, the duplicate review queue and household review (registry/pages)."""
+    """Scorecards, the duplicate review queue and household review (registry/pages); the voter
+    lists (registry/voters/pages)."""
     from vigil.registry.pages.routes import router
+    from vigil.registry.voters.pages import router as voters_router
 
-    return [router]
+    return [router, voters_router]
 
 
 @hookimpl
@@ -75,4 +77,5 @@ def vigil_nav() -> Iterable[NavItem]:
     return [
         NavItem("/registry", "Registry scorecard", order=60),
         NavItem("/registry/duplicates", "Duplicate review queue", order=61),
+        NavItem("/registry/voters", "Voter lists", order=62),
     ]

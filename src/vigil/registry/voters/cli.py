@@ -47,7 +47,7 @@ def build(
         targets = commune or communes(dep)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console,
+            TimeElapsedColumn(), console=console, disable=as_json,
         ) as bar:  # fmt: skip
             task = bar.add_task("voter lists", total=len(targets))
             for code in targets:

@@ -134,10 +134,10 @@ def to_csv(view: ListView) -> str:
     return out.getvalue()
 
 
-def to_pdf(deployment: Deployment, session: Session, view: ListView, lang: str) -> bytes:
-    """The list on A4 pages, by polling area, through the reports engine (WeasyPrint)."""
+def list_html(deployment: Deployment, view: ListView, lang: str) -> str:
+    """The list as a report page, by polling area (the PDF's source)."""
     from vigil.reports.lines import unit_name
-    from vigil.reports.render import check_lang, render_html, render_pdf
+    from vigil.reports.render import check_lang, render_html
 
     check_lang(lang)
     vl = view.voter_list
@@ -157,8 +157,14 @@ def to_pdf(deployment: Deployment, session: Session, view: ListView, lang: str) 
         "added": sum(1 for c in view.changes if c["change"] == "added"),
         "removed": sum(1 for c in view.changes if c["change"] == "removed"),
     }
-    html = render_html("registry_voter_list.html", context, lang, extra_dirs=[TEMPLATES])
-    return render_pdf(html, TEMPLATES)
+    return render_html("registry_voter_list.html", context, lang, extra_dirs=[TEMPLATES])
+
+
+def to_pdf(deployment: Deployment, view: ListView, lang: str) -> bytes:
+    """The list on A4 pages through the reports engine (WeasyPrint)."""
+    from vigil.reports.render import render_pdf
+
+    return render_pdf(list_html(deployment, view, lang), TEMPLATES)
 
 
 def export_list(
@@ -183,4 +189,4 @@ def export_list(
     )  # fmt: skip
     if fmt == "csv":
         return to_csv(view).encode("utf-8")
-    return to_pdf(deployment, session, view, lang)
+    return to_pdf(deployment, view, lang)
