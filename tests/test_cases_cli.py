@@ -110,6 +110,18 @@ def test_triage_and_case_life_from_the_command_line(data: str) -> None:
     ref = number.group(1)
     assert vigil("cases", "step", ref, "1", "--note", "server unplugged", "--data", data)[0] == 0
     assert vigil("cases", "note", ref, "backup found", "--data", data)[0] == 0
+    # Closing is refused while a step is open; a step that comes after another waits for it.
+    code, out = vigil("cases", "close", ref, "--summary", "restored from backup", "--data", data)
+    assert code == 1 and "still has open steps (2, 3, 4, 5, 6, 7, 8, 9)" in out, out
+    code, out = vigil("cases", "step", ref, "7", "--data", data)
+    assert code == 1 and "step 7 waits for step 6" in out, out
+    for position in range(2, 10):
+        code, out = vigil(
+            "cases", "step", ref, str(position), "--not-applicable", "drill", "--data", data
+        )
+        assert (code, f"step {position} not applicable" in out) == (0, True), out
+    code, out = vigil("cases", "step", ref, "3", "--not-applicable", "again", "--data", data)
+    assert code == 1 and "already settled" in out, out
     assert vigil("cases", "close", ref, "--summary", "restored from backup", "--data", data)[0] == 0
     code, out = vigil("cases", "show", ref, "--json", "--data", data)
     assert code == 0, out
@@ -128,10 +140,15 @@ def test_triage_and_case_life_from_the_command_line(data: str) -> None:
         "status",
         "step_done",
         "note",
+        *["step_na"] * 8,
         "closed",
     ]
     assert [f["status"] for f in shown["findings"]] == ["resolved", "resolved"]
     assert shown["steps"][0]["note"] == "server unplugged"
+    assert [(s["after"], s["not_applicable"]) for s in shown["steps"][5:7]] == [
+        ([3, 5], "drill"),
+        ([6], "drill"),
+    ]
     code, out = vigil("cases", "list", "--json", "--as", "c02duty", "--data", data)
     assert (code, out.strip()) == (0, "")
     code, out = vigil(

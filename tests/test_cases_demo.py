@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.conftest import BEFORE
-from vigil.cases.models import Case, DutyShift, HandoverNote
+from vigil.cases.models import Case, CaseStep, DutyShift, HandoverNote
 from vigil.cases.plugin import vigil_demo, vigil_demo_order
 from vigil.core.access import Role
 from vigil.core.finding import Finding
@@ -63,6 +63,9 @@ def test_demo_roster_cases_and_ground_truth_are_found(deployment: Deployment) ->
         ("VV-2026-0002", "phishing_staff", "duty1"),
     ]
     assert cases[0].due_at < BEFORE < cases[1].due_at
+    with dep.store.reader() as s:  # the overdue case carries its playbook's steps, one done
+        steps = list(s.scalars(select(CaseStep).where(CaseStep.case_id == cases[0].id)))
+    assert (len(steps), [st.position for st in steps if st.done]) == (9, [1])
     assert len(notes) == 1 and notes[0].shift_id is not None
     assert [(t.capability, t.rule, t.subject, t.unit) for t in ctx.truth] == [
         ("cases", "duty-gap", "2026-02-03 23:00 → 2026-02-04 07:00 (UTC+7)", "P01"),

@@ -110,6 +110,22 @@ def test_shape_errors_name_field_and_line(tmp_path: Path) -> None:
     with pytest.raises(PlaybookError, match=r"pattern\.yaml:5: applies_to: .*capability:rule"):
         load_playbook(path)
 
+    # A step waits only for an earlier one; the error names the file and the steps' line.
+    path = tmp_path / "order.yaml"
+    path.write_text(
+        GOOD.format(key="order").replace(
+            "    title_vi: Bước một\n", "    title_vi: Bước một\n    after: [2]\n"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        PlaybookError,
+        match=r"order\.yaml:7: steps: .*step 1 waits for step 2, which is not an earlier",
+    ):
+        load_playbook(path)
+    path.write_text(GOOD.format(key="order") + "    after: [1, 1]\n", encoding="utf-8")
+    assert [st.after for st in load_playbook(path).steps] == [(), (1,)]
+
     path = tmp_path / "list.yaml"
     path.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(PlaybookError, match=r"list\.yaml:1: a playbook must be a YAML mapping"):

@@ -20,6 +20,7 @@ from vigil.cases.service import (
     find_case,
     get_case,
     list_cases,
+    mark_step_not_applicable,
     overdue_cases,
     set_case_status,
 )
@@ -54,6 +55,16 @@ def opened_case(
         return case.id
 
 
+def settle_open_steps(dep: Deployment, case_id: int, reason: str = "not this time") -> list[int]:
+    """Mark every open step of the case not applicable; the positions marked."""
+    admin = dep.system()
+    with dep.store.session() as s:
+        positions = [st.position for st in case_steps(s, admin, case_id) if not st.settled]
+        for position in positions:
+            mark_step_not_applicable(s, admin, case_id, position, reason, T)
+    return positions
+
+
 def test_timeline_records_every_action_in_order(any_deployment: Deployment) -> None:
     dep = any_deployment
     with dep.store.session() as s:
@@ -72,6 +83,8 @@ def test_timeline_records_every_action_in_order(any_deployment: Deployment) -> N
         )
         complete_step(s, lan, case_id, 2, now=T + timedelta(minutes=4))
         set_case_status(s, lan, case_id, "open", T + timedelta(minutes=5))
+        for position in range(3, 9):
+            mark_step_not_applicable(s, lan, case_id, position, "drill", T + timedelta(minutes=5))
         close_case(s, lan, case_id, "Spyware removed; host reinstalled.", T + timedelta(minutes=6))
         set_case_status(s, lan, case_id, "in_progress", T + timedelta(minutes=7))
     with dep.store.reader() as s:
@@ -93,17 +106,19 @@ def test_timeline_records_every_action_in_order(any_deployment: Deployment) -> N
         ("note", "lan", 3 * m),
         ("step_done", "lan", 4 * m),
         ("status", "lan", 5 * m),
+        *[("step_na", "lan", 5 * m)] * 6,
         ("closed", "lan", 6 * m),
         ("reopened", "lan", 7 * m),
     ]
     assert events[4].detail == {"from": "open", "to": "in_progress"}
-    assert events[9].detail["steps_not_done"] == 6
-    assert events[9].detail["late"] is False
+    assert events[15].detail["steps_not_applicable"] == 6
+    assert events[15].detail["late"] is False
     assert [(st.position, st.done_by, st.note) for st in steps[:3]] == [
         (1, "lan", "host unplugged"),
         (2, "lan", ""),
-        (3, None, ""),
+        (3, "lan", ""),
     ]
+    assert [(st.done, st.not_applicable) for st in steps[1:3]] == [(True, None), (False, "drill")]
     assert (case.status, case.closed_at, case.summary, case.owner) == (
         "in_progress",
         None,
@@ -119,6 +134,7 @@ def test_timeline_records_every_action_in_order(any_deployment: Deployment) -> N
         "case.note",
         "case.step",
         "case.status",
+        *["case.step_not_applicable"] * 6,
         "case.close",
         "case.reopen",
     ]
@@ -135,6 +151,16 @@ def test_close_resolves_findings_and_closed_cases_refuse_work(deployment: Deploy
         dep.store.session() as s,
     ):
         close_case(s, admin, case_id, "  ", T)
+    # Not while a playbook step is open: nothing changes, and the open steps are named.
+    with (
+        pytest.raises(ConflictError, match=r"still has open steps \(1, 2, 3, 4, 5, 6, 7, 8\)"),
+        dep.store.session() as s,
+    ):
+        close_case(s, admin, case_id, "done", T + timedelta(hours=9))
+    with dep.store.reader() as s:
+        assert get_case(s, admin, case_id).status == "open"
+        assert {f.status for f in s.scalars(select(FindingRow))} == {"escalated"}
+    assert settle_open_steps(dep, case_id) == [1, 2, 3, 4, 5, 6, 7, 8]
     with dep.store.session() as s:
         close_case(s, admin, case_id, "done", T + timedelta(hours=9))
     with dep.store.reader() as s:
@@ -159,7 +185,10 @@ def test_step_errors(deployment: Deployment) -> None:
     admin = deployment.system()
     with deployment.store.session() as s:
         complete_step(s, admin, case_id, 3)
-    with pytest.raises(ConflictError, match="was done by system"), deployment.store.session() as s:
+    with (
+        pytest.raises(ConflictError, match="was already settled by system"),
+        deployment.store.session() as s,
+    ):
         complete_step(s, admin, case_id, 3)
     with pytest.raises(NotFoundError, match="has no step 42"), deployment.store.session() as s:
         complete_step(s, admin, case_id, 42)
@@ -170,6 +199,67 @@ def test_step_errors(deployment: Deployment) -> None:
         deployment.store.session() as s,
     ):
         set_case_status(s, admin, case_id, "done", T)
+
+
+def test_steps_wait_for_the_steps_they_come_after(deployment: Deployment) -> None:
+    """malware_host: step 7 (reinstall) comes after step 2 (collect), 4 and 5 after 3."""
+    dep = deployment
+    case_id = opened_case(dep)
+    admin = dep.system()
+    with dep.store.reader() as s:
+        assert [st.after for st in case_steps(s, admin, case_id)] == [
+            [],
+            [],
+            [],
+            [3],
+            [3],
+            [],
+            [2],
+            [],
+        ]
+    with (
+        pytest.raises(ConflictError, match="step 7 waits for step 2: do that first"),
+        dep.store.session() as s,
+    ):
+        complete_step(s, admin, case_id, 7)
+    with (
+        pytest.raises(ConflictError, match="step 4 waits for step 3"),
+        dep.store.session() as s,
+    ):
+        complete_step(s, admin, case_id, 4)
+    with dep.store.session() as s:  # settled as not applicable, step 2 lets step 7 go on
+        mark_step_not_applicable(s, admin, case_id, 2, "memory already lost: host rebooted", T)
+        complete_step(s, admin, case_id, 7, "reinstalled", T)
+        complete_step(s, admin, case_id, 3, now=T)
+        complete_step(s, admin, case_id, 4, now=T)
+    with dep.store.reader() as s:
+        steps = {st.position: st for st in case_steps(s, admin, case_id)}
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "case.step_not_applicable")
+        ).one()
+    assert [p for p, st in steps.items() if st.done] == [3, 4, 7]
+    assert steps[2].not_applicable == "memory already lost: host rebooted"
+    assert entry.detail == {"position": 2, "reason": "memory already lost: host rebooted"}
+
+
+def test_not_applicable_needs_a_reason_and_an_open_step(deployment: Deployment) -> None:
+    dep = deployment
+    case_id = opened_case(dep)
+    admin = dep.system()
+    with (
+        pytest.raises(ValidationError, match="the reason a step does not apply must not be empty"),
+        dep.store.session() as s,
+    ):
+        mark_step_not_applicable(s, admin, case_id, 1, "   ", T)
+    with dep.store.session() as s:
+        complete_step(s, admin, case_id, 1, now=T)
+    with pytest.raises(ConflictError, match="already settled"), dep.store.session() as s:
+        mark_step_not_applicable(s, admin, case_id, 1, "too late", T)
+    with pytest.raises(NotFoundError, match="has no step 9"), dep.store.session() as s:
+        mark_step_not_applicable(s, admin, case_id, 9, "no such step", T)
+    viewer = officer(dep, "C01", Role.VIEWER)
+    with pytest.raises(PermissionDenied), dep.store.session() as s:
+        mark_step_not_applicable(s, viewer, case_id, 2, "a viewer cannot", T)
 
 
 def test_permissions_and_scope_of_cases(deployment: Deployment) -> None:

@@ -11,6 +11,7 @@ from tests.conftest import BEFORE, DURING
 from vigil.cases.models import Case, CaseEvent, CaseStep
 from vigil.cases.service import get_case
 from vigil.cases.triage import (
+    PlaybookNeeded,
     acknowledge,
     escalate,
     link_findings,
@@ -273,6 +274,25 @@ def test_escalate_with_owner_and_playbook_checks_both(deployment: Deployment) ->
         assert (case.owner, case.playbook, case.number) == ("lan", "phishing_staff", "VV-2026-0001")
         assert kinds == ["opened", "assigned", "escalated"]
     assert row(deployment, b).status == "new"
+
+
+def test_escalate_asks_for_a_playbook_when_none_fits(deployment: Deployment) -> None:
+    """An inspection finding fits no playbook: escalating it without one opens nothing."""
+    (a,) = add(deployment, finding("srv-1", capability="inspect", rule="control-failed"))
+    admin = deployment.system()
+    with (
+        pytest.raises(PlaybookNeeded, match="no playbook fits the selected alerts"),
+        deployment.store.session() as s,
+    ):
+        escalate(s, admin, [a], deployment.policy(), BEFORE)
+    with deployment.store.reader() as s:
+        assert s.scalar(select(Case.id)) is None
+        assert (row(deployment, a).status, actions(deployment)) == ("new", [])
+    with deployment.store.session() as s:  # chosen by the officer, it opens with its steps
+        case = escalate(s, admin, [a], deployment.policy(), BEFORE, playbook="malware_host")
+        number = case.number
+        steps = s.scalars(select(CaseStep).where(CaseStep.case_id == case.id)).all()
+    assert (number, len(steps), row(deployment, a).status) == ("VV-2026-0001", 8, "escalated")
 
 
 def test_link_raises_severity_and_keeps_the_due_time(deployment: Deployment) -> None:

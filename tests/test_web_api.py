@@ -348,6 +348,27 @@ def test_case_work_over_the_api(client: TestClient, world: WebWorld) -> None:
     assert assigned.json()["owner"] == "c01"
     bad_owner = client.post(f"/api/cases/{cid}/assign", json={"owner": "c02"}, headers=headers)
     assert bad_owner.status_code == 403  # c02 does not see unit C01
+    refused = client.post(f"/api/cases/{cid}/close", json={"summary": "Early."}, headers=headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "conflict")
+    assert "still has open steps (2, 3, 4, 5, 6, 7, 8, 9)" in refused.json()["error"]["message"]
+    waiting = client.post(f"/api/cases/{cid}/steps/7/done", json={}, headers=headers)
+    assert waiting.status_code == 409  # step 7 comes after step 6
+    assert waiting.json()["error"]["message"].startswith("step 7 waits for step 6")
+    no_reason = client.post(
+        f"/api/cases/{cid}/steps/2/not-applicable", json={"reason": ""}, headers=headers
+    )
+    assert no_reason.status_code == 422
+    for position in range(2, 10):
+        na = client.post(
+            f"/api/cases/{cid}/steps/{position}/not-applicable",
+            json={"reason": "no backup server at this commune"},
+            headers=headers,
+        )
+        assert na.status_code == 200, na.text
+    assert (na.json()["after"], na.json()["not_applicable"]) == (
+        [],
+        "no backup server at this commune",
+    )
     closed = client.post(f"/api/cases/{cid}/close", json={"summary": "Contained."}, headers=headers)
     assert closed.json()["status"] == "closed"
     detail = client.get(f"/api/cases/{cid}").json()
@@ -360,8 +381,10 @@ def test_case_work_over_the_api(client: TestClient, world: WebWorld) -> None:
         "step_done",
         "note",
         "assigned",
+        *["step_na"] * 8,
         "closed",
     ]
+    assert [s["after"] for s in detail["steps"]][5:7] == [[3, 5], [6]]
     assert {f["status"] for f in detail["findings"]} == {"resolved"}
     listed = client.get("/api/cases", params={"status": "closed"}).json()
     assert [c["number"] for c in listed] == [case["number"]]
@@ -465,6 +488,7 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/api/cases": {"get", "post"},
         "/api/cases/{case_id}": {"get"},
         "/api/cases/{case_id}/steps/{position}/done": {"post"},
+        "/api/cases/{case_id}/steps/{position}/not-applicable": {"post"},
         "/api/cases/{case_id}/notes": {"post"},
         "/api/cases/{case_id}/assign": {"post"},
         "/api/cases/{case_id}/close": {"post"},

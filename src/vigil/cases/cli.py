@@ -254,6 +254,8 @@ def cases_show(
                 "done_by": s.done_by,
                 "done_at": s.done_at.isoformat() if s.done_at else None,
                 "note": s.note,
+                "after": list(s.after or []),
+                "not_applicable": s.not_applicable,
             }
             for s in case_steps(session, actor, row.id)
         ]
@@ -283,10 +285,12 @@ def cases_show(
     )
     if out["summary"]:
         console.print(f"summary: {out['summary']}")
-    steps = Table("#", "step", "done by", "done at", "note", title="steps")
+    steps = Table("#", "step", "after", "done by", "done at", "note", title="steps")
     for s in out["steps"]:
         done_at = format_local(datetime.fromisoformat(s["done_at"])) if s["done_at"] else ""
-        steps.add_row(str(s["position"]), s["title_en"], s["done_by"] or "", done_at, s["note"])
+        note = f"not applicable: {s['not_applicable']}" if s["not_applicable"] else s["note"]
+        after = ", ".join(map(str, s["after"]))
+        steps.add_row(str(s["position"]), s["title_en"], after, s["done_by"] or "", done_at, note)
     console.print(steps)
     findings = Table(
         "id", "severity", "capability", "rule", "unit", "subject", "status", title="findings"
@@ -375,17 +379,29 @@ def cases_step(
     case: Annotated[str, typer.Argument(help="Case number or id.")],
     position: Annotated[int, typer.Argument(help="Step number.")],
     note: Annotated[str, typer.Option(help="What was done.")] = "",
+    not_applicable: Annotated[
+        str | None,
+        typer.Option(
+            "--not-applicable",
+            help="Mark the step not applicable to this case, with this reason, instead of done.",
+        ),
+    ] = None,
     data: DataDir = DEFAULT_DATA,
     as_user: AsUser = None,
 ) -> None:
-    """Mark a playbook step done."""
-    from vigil.cases.service import complete_step, find_case
+    """Mark a playbook step done, or not applicable with a reason (a case closes only when every
+    step is one or the other)."""
+    from vigil.cases.service import complete_step, find_case, mark_step_not_applicable
 
     with _acting(data, as_user) as (dep, session, actor):
         row = find_case(session, actor, case)
-        complete_step(session, actor, row.id, position, note, now=dep.now())
+        if not_applicable is not None:
+            mark_step_not_applicable(session, actor, row.id, position, not_applicable, dep.now())
+        else:
+            complete_step(session, actor, row.id, position, note, now=dep.now())
         number = row.number
-    console.print(f"{number}: step {position} done")
+    what = "not applicable" if not_applicable is not None else "done"
+    console.print(f"{number}: step {position} {what}")
 
 
 @cases_app.command("note")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from vigil.cases.duty import CAPABILITY, GAP_RULE, Gap, Hole, add_shift
 from vigil.cases.handover import add_handover_note
 from vigil.cases.models import DutyShift
+from vigil.cases.playbooks import load_playbooks, suggest_for
 from vigil.cases.service import (
     OVERDUE_RULE,
     add_case_note,
@@ -82,7 +83,9 @@ def _late_start(dep: Deployment, severity: Severity, now: datetime) -> datetime:
 def _escalatable(
     session: Session, dep: Deployment, now: datetime
 ) -> tuple[FindingRow, datetime] | None:
-    """The worst open finding that was already there when its late case would have opened."""
+    """The worst open finding that was already there when its late case would have opened and
+    that a playbook fits (the overdue case of the demo carries its steps)."""
+    playbooks = load_playbooks()
     q = (
         select(FindingRow)
         .where(
@@ -94,7 +97,7 @@ def _escalatable(
     )
     for row in session.scalars(q):
         opened = _late_start(dep, Severity(row.severity), now)
-        if row.first_seen <= opened:
+        if row.first_seen <= opened and suggest_for([row], playbooks) is not None:
             return row, opened
     return None
 

@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     OPENED = "opened"
     ASSIGNED = "assigned"
     STEP_DONE = "step_done"
+    STEP_NOT_APPLICABLE = "step_na"
     NOTE = "note"
     FINDING_LINKED = "finding_linked"
     STATUS = "status"
@@ -63,7 +64,11 @@ class Case(Base):
 
 
 class CaseStep(Base):
-    """One playbook step copied into a case, so editing a playbook never rewrites history."""
+    """One playbook step copied into a case, so editing a playbook never rewrites history.
+
+    A step is open until it is done or marked not applicable (`done_by`/`done_at` then say who
+    settled it and when, and `not_applicable` holds the reason why it did not apply).
+    """
 
     __tablename__ = "case_steps"
 
@@ -76,6 +81,18 @@ class CaseStep(Base):
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: Positions of the earlier steps this one waits for (copied from the playbook's `after`).
+    after: Mapped[list[int]] = mapped_column(JSON, default=list)
+    #: Why the step did not apply to this case; None for a step done or still open.
+    not_applicable: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def settled(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None and self.not_applicable is None
 
 
 class CaseEvent(Base):

@@ -1,7 +1,8 @@
 """Incident playbooks: ordered, bilingual response steps kept as YAML files next to this module.
 
 A playbook file (`playbooks/<key>.yaml`) holds `key` (equal to the file name), `title_en`,
-`title_vi`, `severity`, `applies_to` and `steps` (each with `title_en` and `title_vi`).
+`title_vi`, `severity`, `applies_to` and `steps` (each with `title_en` and `title_vi`, and
+`after`: the numbers of the earlier steps it waits for, when it depends on them).
 
 `applies_to` patterns are shell-style globs, matched case-insensitively:
 - `capability:rule`, e.g. `monitor:*ransom*`, against the finding's capability and rule;
@@ -41,6 +42,8 @@ class PlaybookError(CasesError):
 class PlaybookStep:
     title_en: str
     title_vi: str
+    #: Positions (1-based) of the earlier steps this one waits for.
+    after: tuple[int, ...] = ()
 
     def title(self, lang: str) -> str:
         return self.title_vi if lang == "vi" else self.title_en
@@ -77,6 +80,7 @@ class _Strict(BaseModel):
 class _StepFile(_Strict):
     title_en: str = Field(min_length=1, max_length=300)
     title_vi: str = Field(min_length=1, max_length=300)
+    after: list[int] = Field(default_factory=list, max_length=MAX_STEPS)
 
 
 class _PlaybookFile(_Strict):
@@ -94,6 +98,18 @@ class _PlaybookFile(_Strict):
             return Severity.parse(value).label
         except ValidationError as e:  # pydantic reports ValueError with the field's location
             raise ValueError(e.message) from e
+
+    @field_validator("steps")
+    @classmethod
+    def _earlier_steps(cls, steps: list[_StepFile]) -> list[_StepFile]:
+        # A step waits only for steps before it, so the order of the file is always workable.
+        for position, step in enumerate(steps, start=1):
+            for before in step.after:
+                if not 1 <= before < position:
+                    raise ValueError(
+                        f"step {position} waits for step {before}, which is not an earlier step"
+                    )
+        return steps
 
     @field_validator("applies_to")
     @classmethod
@@ -159,7 +175,9 @@ def load_playbook(path: Path) -> Playbook:
         title_en=parsed.title_en,
         title_vi=parsed.title_vi,
         severity=Severity.parse(parsed.severity),
-        steps=[PlaybookStep(s.title_en, s.title_vi) for s in parsed.steps],
+        steps=[
+            PlaybookStep(s.title_en, s.title_vi, tuple(sorted(set(s.after)))) for s in parsed.steps
+        ],
         applies_to=list(parsed.applies_to),
     )
 

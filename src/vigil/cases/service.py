@@ -21,7 +21,13 @@ from vigil.cases.scope import unit_tree, visible_units
 from vigil.core.access import Actor, Permission, Role, grants, require_found, storable_id
 from vigil.core.calendar import PhasePolicy
 from vigil.core.clock import to_local, to_utc, utcnow
-from vigil.core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from vigil.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    Term,
+    ValidationError,
+)
 from vigil.core.finding import FindingStatus
 from vigil.core.severity import Severity
 from vigil.store.audit import audit
@@ -90,9 +96,12 @@ def check_owner(session: Session, owner: str, unit: str) -> User:
     """The user a case is given to must exist, be active, work cases and see the case's unit."""
     user = session.scalar(select(User).where(User.username == owner))
     if user is None or not user.active:
-        raise NotFoundError(f"no active user {owner!r}")
+        raise NotFoundError("no active user %(owner)r", params={"owner": owner})
     if Permission.MANAGE_CASES not in grants(Role(user.role)):
-        raise ValidationError(f"user {owner!r} ({user.role}) may not work cases")
+        raise ValidationError(
+            "user %(owner)r (%(role)s) may not work cases",
+            params={"owner": owner, "role": Term(user.role)},
+        )
     if not unit_tree(session).in_scope(user.unit, unit):
         raise PermissionDenied(f"unit {unit} is outside the scope of {owner} ({user.unit})")
     return user
@@ -154,6 +163,8 @@ def open_case(
                 done_by=None,
                 done_at=None,
                 note="",
+                after=list(step.after),
+                not_applicable=None,
             )
         )
     record_event(
@@ -309,9 +320,11 @@ def _writable(session: Session, actor: Actor, case_id: int) -> Case:
     return get_case(session, actor, case_id)
 
 
-def _not_closed(case: Case, action: str) -> None:
+def _not_closed(case: Case) -> None:
     if case.status == CaseStatus.CLOSED.value:
-        raise ConflictError(f"case {case.number} is closed; reopen it to {action}")
+        raise ConflictError(
+            "case %(case)s is closed; reopen it first", params={"case": case.number}
+        )
 
 
 def _status(value: str) -> CaseStatus:
@@ -326,11 +339,14 @@ def assign_case(
     session: Session, actor: Actor, case_id: int, owner: str, now: datetime | None = None
 ) -> Case:
     case = _writable(session, actor, case_id)
-    _not_closed(case, "assign it")
+    _not_closed(case)
     owner = owner.strip()
     check_owner(session, owner, case.unit)
     if case.owner == owner:
-        raise ConflictError(f"case {case.number} is already assigned to {owner}")
+        raise ConflictError(
+            "case %(case)s is already assigned to %(owner)s",
+            params={"case": case.number, "owner": owner},
+        )
     previous = case.owner
     case.owner = owner
     record_event(
@@ -356,6 +372,37 @@ def _set_status(
     )
 
 
+def _open_step(session: Session, case: Case, position: int) -> CaseStep:
+    step = session.get(CaseStep, (case.id, position))
+    if step is None:
+        raise NotFoundError(
+            "case %(case)s has no step %(position)s",
+            params={"case": case.number, "position": position},
+        )
+    if step.done_at is not None:
+        raise ConflictError(
+            "step %(position)s of case %(case)s was already settled by %(by)s",
+            params={"position": position, "case": case.number, "by": step.done_by},
+        )
+    return step
+
+
+def waiting_for(session: Session, case: Case, step: CaseStep) -> list[int]:
+    """The earlier steps `step` waits for that are neither done nor marked not applicable."""
+    if not step.after:
+        return []
+    settled = set(
+        session.scalars(
+            select(CaseStep.position).where(
+                CaseStep.case_id == case.id,
+                CaseStep.position.in_(step.after),
+                CaseStep.done_at.is_not(None),
+            )
+        )
+    )
+    return [p for p in step.after if p not in settled]
+
+
 def complete_step(
     session: Session,
     actor: Actor,
@@ -364,14 +411,20 @@ def complete_step(
     note: str = "",
     now: datetime | None = None,
 ) -> CaseStep:
-    """Mark one playbook step done; the first step done puts an open case in progress."""
+    """Mark one playbook step done; the first step done puts an open case in progress.
+
+    A step that waits for earlier ones (its playbook's `after`) cannot be done before each of
+    them is done or marked not applicable: ConflictError naming the steps still awaited.
+    """
     case = _writable(session, actor, case_id)
-    _not_closed(case, "work on it")
-    step = session.get(CaseStep, (case.id, position))
-    if step is None:
-        raise NotFoundError(f"case {case.number} has no step {position}")
-    if step.done_at is not None:
-        raise ConflictError(f"step {position} of case {case.number} was done by {step.done_by}")
+    _not_closed(case)
+    step = _open_step(session, case, position)
+    waiting = waiting_for(session, case, step)
+    if waiting:
+        raise ConflictError(
+            "step %(position)s waits for step %(waiting)s: do that first or mark it not applicable",
+            params={"position": position, "waiting": ", ".join(map(str, waiting))},
+        )
     at = _now(now)
     step.done_by, step.done_at, step.note = actor.username, at, (note or "").strip()
     if case.status == CaseStatus.OPEN.value:
@@ -387,6 +440,45 @@ def complete_step(
     )
     audit(
         session, actor, "case.step", f"case:{case.number}", {"position": position}, unit=case.unit
+    )
+    return step
+
+
+def mark_step_not_applicable(
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    position: int,
+    reason: str,
+    now: datetime | None = None,
+) -> CaseStep:
+    """Settle an open step as not applicable to this case, with the reason why (required).
+
+    The step counts as settled: a step waiting for it may then be done, and the case may close.
+    It does not count as done. Written to the timeline and the audit log with its reason.
+    """
+    case = _writable(session, actor, case_id)
+    _not_closed(case)
+    step = _open_step(session, case, position)
+    reason = _text(reason, "the reason a step does not apply", MAX_TEXT)
+    at = _now(now)
+    step.done_by, step.done_at, step.not_applicable = actor.username, at, reason
+    record_event(
+        session,
+        case,
+        actor,
+        EventKind.STEP_NOT_APPLICABLE,
+        reason,
+        {"position": position, "title_en": step.title_en, "title_vi": step.title_vi},
+        at,
+    )
+    audit(
+        session,
+        actor,
+        "case.step_not_applicable",
+        f"case:{case.number}",
+        {"position": position, "reason": reason},
+        unit=case.unit,
     )
     return step
 
@@ -415,7 +507,10 @@ def set_case_status(
     if target is CaseStatus.CLOSED:
         raise ValidationError("closing a case needs a summary: use close_case")
     if case.status == target.value:
-        raise ConflictError(f"case {case.number} is already {target.value}")
+        raise ConflictError(
+            "case %(case)s is already %(status)s",
+            params={"case": case.number, "status": Term(target.value)},
+        )
     now = to_utc(now)
     if case.status == CaseStatus.CLOSED.value:
         reopened = _linked(session, case, FindingStatus.RESOLVED)
@@ -441,15 +536,30 @@ def set_case_status(
     return case
 
 
+def open_steps(session: Session, case: Case) -> list[int]:
+    """Positions of the case's steps neither done nor marked not applicable."""
+    q = select(CaseStep.position).where(CaseStep.case_id == case.id, CaseStep.done_at.is_(None))
+    return list(session.scalars(q.order_by(CaseStep.position)))
+
+
 def close_case(session: Session, actor: Actor, case_id: int, summary: str, now: datetime) -> Case:
     """Close with a summary; the case's findings and its overdue finding become resolved.
 
-    A resolved finding that fires again reopens by itself (vigil.store.findings), so closing
-    never hides a repeat.
+    A case closes only when every playbook step is settled: done, or marked not applicable with
+    a reason (mark_step_not_applicable); otherwise ConflictError naming the open steps, and
+    nothing changes. A resolved finding that fires again reopens by itself
+    (vigil.store.findings), so closing never hides a repeat.
     """
     case = _writable(session, actor, case_id)
-    _not_closed(case, "close it again")
+    _not_closed(case)
     summary = _text(summary, "summary")
+    still_open = open_steps(session, case)
+    if still_open:
+        raise ConflictError(
+            "case %(case)s still has open steps (%(steps)s): do each one or mark it not "
+            "applicable with a reason before closing",
+            params={"case": case.number, "steps": ", ".join(map(str, still_open))},
+        )
     now = to_utc(now)
     resolved = list(_linked(session, case, FindingStatus.ESCALATED))
     overdue = session.scalars(
@@ -464,10 +574,10 @@ def close_case(session: Session, actor: Actor, case_id: int, summary: str, now: 
         row.status = FindingStatus.RESOLVED.value
         row.status_reason = f"case {case.number} closed"
         row.updated_at = now
-    open_steps = session.scalar(
+    not_applicable = session.scalar(
         select(func.count())
         .select_from(CaseStep)
-        .where(CaseStep.case_id == case.id, CaseStep.done_at.is_(None))
+        .where(CaseStep.case_id == case.id, CaseStep.not_applicable.is_not(None))
     )
     case.status, case.closed_at, case.summary = CaseStatus.CLOSED.value, now, summary
     record_event(
@@ -478,7 +588,7 @@ def close_case(session: Session, actor: Actor, case_id: int, summary: str, now: 
         summary,
         {
             "findings_resolved": [r.id for r in resolved],
-            "steps_not_done": int(open_steps or 0),
+            "steps_not_applicable": int(not_applicable or 0),
             "late": now > case.due_at,
         },
         now,

@@ -21,13 +21,21 @@ from vigil.cases.service import get_case, open_case, record_event
 from vigil.core.access import Actor, Permission, require_found, storable_id
 from vigil.core.calendar import PhasePolicy
 from vigil.core.clock import to_utc, utcnow
-from vigil.core.errors import ConflictError, ValidationError
+from vigil.core.errors import ConflictError, Term, ValidationError
 from vigil.core.finding import OPEN_STATUSES, FindingStatus
 from vigil.core.severity import Severity
 from vigil.store.audit import audit
 from vigil.store.models import FindingOccurrence, FindingRow
 
 MAX_REASON = 2000
+
+
+class PlaybookNeeded(ValidationError):
+    """No playbook fits the findings to escalate and none was chosen: the officer must choose."""
+
+    code = "playbook_needed"
+
+
 MERGE_NOTE = "Findings %(merged)s merged into finding %(into)s"
 _OPEN = {s.value for s in OPEN_STATUSES}
 
@@ -38,10 +46,20 @@ def _finding(session: Session, actor: Actor, finding_id: int) -> FindingRow:
     return require_found(actor, row, f"no finding {finding_id}")
 
 
+#: What an action on a finding that is no longer open is told, by action (one message each, so
+#: that a page says it in the officer's language).
+_NOT_OPEN = {
+    "acknowledge": "finding %(id)s is %(status)s; cannot acknowledge it",
+    "mark as false positive": "finding %(id)s is %(status)s; cannot mark it as a false positive",
+    "merge": "finding %(id)s is %(status)s; cannot merge it",
+    "escalate": "finding %(id)s is %(status)s; cannot escalate it",
+    "link": "finding %(id)s is %(status)s; cannot link it",
+}
+
+
 def _require_open(row: FindingRow, action: str) -> None:
     if row.status not in _OPEN:
-        where = f" (case {row.case_id})" if row.case_id else ""
-        raise ConflictError(f"finding {row.id} is {row.status}{where}; cannot {action} it")
+        raise ConflictError(_NOT_OPEN[action], params={"id": row.id, "status": Term(row.status)})
 
 
 def _ids(values: Iterable[int], what: str) -> list[int]:
@@ -57,7 +75,7 @@ def acknowledge(
     """'I have seen this and I am on it': the alert stays in the queue, marked as taken."""
     row = _finding(session, actor, finding_id)
     if row.status == FindingStatus.ACKNOWLEDGED.value:
-        raise ConflictError(f"finding {row.id} is already acknowledged")
+        raise ConflictError("finding %(id)s is already acknowledged", params={"id": row.id})
     _require_open(row, "acknowledge")
     row.status = FindingStatus.ACKNOWLEDGED.value
     row.status_reason = (note or "").strip()[:MAX_REASON]
@@ -174,7 +192,9 @@ def escalate(
     ancestor when they differ); due_at = now + the phase's response time for that severity; the
     playbook, when not given, is the one suggested for the most severe finding that has one
     (rule and tags, then ATT&CK tactic, then capability), and its steps are copied into the
-    case; the owner, when not given, is the escalating officer if they may work cases.
+    case; when none fits and none is given, PlaybookNeeded is raised and nothing changes (the
+    officer is asked to choose: a case is never opened without its steps by accident). The
+    owner, when not given, is the escalating officer if they may work cases.
     The findings get status 'escalated' and point at the case.
     """
     actor.require(Permission.TRIAGE)
@@ -186,13 +206,15 @@ def escalate(
     worst = sorted(rows, key=lambda r: (-r.severity, -r.last_seen.timestamp(), -r.id))
     severity = Severity(worst[0].severity)
     unit = lowest_common_unit(unit_tree(session), (r.unit for r in rows))
-    chosen: Playbook | None
+    chosen: Playbook
     if playbook:
         chosen = get_playbook(playbook)
     else:
         playbooks = load_playbooks()
         suggested = suggest_for(worst, playbooks)
-        chosen = playbooks[suggested] if suggested else None
+        if suggested is None:
+            raise PlaybookNeeded("no playbook fits the selected alerts: choose one from the list")
+        chosen = playbooks[suggested]
     if title is None or not title.strip():
         title = worst[0].title if len(rows) == 1 else f"{worst[0].title} (+{len(rows) - 1})"
     if owner is None and actor.user_id is not None and actor.can(Permission.MANAGE_CASES):

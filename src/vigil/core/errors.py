@@ -26,6 +26,13 @@ class Location:
         return text
 
 
+class Term(str):
+    """A stored code or fixed English word inside an error's params (a status, a kind) that a page
+    translates like any other message (core.i18n.error_text)."""
+
+    __slots__ = ()
+
+
 class VigilError(Exception):
     """Root of every error Vigil raises on purpose."""
 
@@ -34,10 +41,20 @@ class VigilError(Exception):
     #: Stable machine-readable code for API clients and scripts.
     code = "error"
 
-    def __init__(self, message: str, *, location: Location | None = None) -> None:
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
+        # With `params`, `message` is an English msgid with %(name)s fields: a page shows it
+        # translated into the reader's language (core.i18n.error_text), logs and the API in English.
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if params else message
         self.location = location
-        super().__init__(f"{location}: {message}" if location else message)
+        super().__init__(f"{location}: {self.message}" if location else self.message)
 
 
 class ConfigError(VigilError):

@@ -15,6 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from vigil.core.errors import Term, VigilError
 from vigil.plugins import locale_folders
 
 LANGUAGES = ("vi", "en")
@@ -56,3 +57,16 @@ def gettext_for(lang: str) -> gettext.NullTranslations:
 def _(message: str, lang: str) -> str:
     """Translate one message now (for code outside templates)."""
     return translations(lang).gettext(message)
+
+
+def error_text(error: VigilError, lang: str) -> str:
+    """An error's message in `lang`: its msgid translated, then its fields filled in (those that
+    are a `Term` translated too)."""
+    text = _(error.template, lang)
+    if not error.params:
+        return text
+    params = {k: _(v, lang) if isinstance(v, Term) else v for k, v in error.params.items()}
+    try:
+        return text % params
+    except (KeyError, ValueError, TypeError):  # a translation that lost a field: say it in English
+        return error.message

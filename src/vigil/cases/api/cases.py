@@ -16,6 +16,7 @@ from vigil.cases.api.schemas import (
     EventOut,
     FindingOut,
     GapOut,
+    NotApplicableIn,
     NoteIn,
     ShiftIn,
     ShiftOut,
@@ -33,6 +34,7 @@ from vigil.cases.service import (
     complete_step,
     get_case,
     list_cases,
+    mark_step_not_applicable,
 )
 from vigil.cases.triage import escalate
 from vigil.core.access import Permission
@@ -118,6 +120,21 @@ def api_step_done(
 
 
 @router.post(
+    "/cases/{case_id}/steps/{position}/not-applicable",
+    summary="Mark a playbook step not applicable, with the reason",
+    response_model=StepOut,
+)
+def api_step_not_applicable(
+    dep: DeploymentDep, user: CaseManager, case_id: RowId, position: RowId, body: NotApplicableIn
+) -> StepOut:
+    with dep.store.session() as session:
+        step = mark_step_not_applicable(
+            session, user.actor, case_id, position, body.reason, dep.now()
+        )
+        return StepOut.model_validate(step)
+
+
+@router.post(
     "/cases/{case_id}/notes",
     summary="Add a note to a case",
     response_model=EventOut,
@@ -139,7 +156,8 @@ def api_assign(dep: DeploymentDep, user: CaseManager, case_id: RowId, body: Assi
 
 @router.post("/cases/{case_id}/close", summary="Close a case", response_model=CaseOut)
 def api_close(dep: DeploymentDep, user: CaseManager, case_id: RowId, body: CloseIn) -> CaseOut:
-    """Close with a summary; the case's findings become resolved."""
+    """Close with a summary; the case's findings become resolved. Refused (409) while a playbook
+    step is open: each must be done or marked not applicable with a reason."""
     now = dep.now()
     with dep.store.session() as session:
         return CaseOut.of(close_case(session, user.actor, case_id, body.summary, now), now)

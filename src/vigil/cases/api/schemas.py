@@ -141,6 +141,10 @@ class StepOut(OrmOut):
     done_by: str | None
     done_at: datetime | None
     note: str
+    after: list[int] = Field(description="Earlier steps this one waits for.")
+    not_applicable: str | None = Field(
+        description="Why the step did not apply (then done_by/done_at say who settled it)."
+    )
 
 
 class EventOut(OrmOut):
@@ -161,6 +165,10 @@ class CaseDetailOut(BaseModel):
 
 class StepDoneIn(BaseModel):
     note: str = Field("", max_length=2000)
+
+
+class NotApplicableIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=10_000)
 
 
 class NoteIn(BaseModel):

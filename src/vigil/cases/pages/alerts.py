@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.cases.api.filters import alert_filter
-from vigil.cases.finding_view import FindingDetail, finding_detail, personal_labels
+from vigil.cases.finding_view import FindingDetail, finding_detail, get_finding, personal_labels
+from vigil.cases.pages.feedback import REFUSALS, refused
 from vigil.cases.playbooks import load_playbooks
 from vigil.cases.queue import AlertFilter, alert_queue
-from vigil.cases.triage import acknowledge, escalate, mark_false_positive, merge_findings
+from vigil.cases.scope import lowest_common_unit, unit_tree
+from vigil.cases.service import case_officers
+from vigil.cases.triage import (
+    PlaybookNeeded,
+    acknowledge,
+    escalate,
+    mark_false_positive,
+    merge_findings,
+)
 from vigil.core.access import Permission
 from vigil.core.errors import ValidationError
 from vigil.core.finding import FindingStatus
@@ -120,8 +129,11 @@ def ack_submit(
     note: Annotated[str, Form(max_length=2000)] = "",
     next: Annotated[str, Form()] = "/alerts",
 ) -> Response:
-    with dep.store.session() as session:
-        acknowledge(session, user.actor, finding_id, note)
+    try:
+        with dep.store.session() as session:
+            acknowledge(session, user.actor, finding_id, note)
+    except REFUSALS as e:
+        return refused(request, user.lang, e, next)
     web_session.flash(
         request, "ok", _("Alert #%(id)s acknowledged.", user.lang) % {"id": finding_id}
     )
@@ -134,17 +146,50 @@ def false_positive_submit(
     dep: DeploymentDep,
     user: Triager,
     finding_id: RowId,
-    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
     next: Annotated[str, Form()] = "/alerts",
 ) -> Response:
-    with dep.store.session() as session:
-        mark_false_positive(session, user.actor, finding_id, reason)
+    try:
+        with dep.store.session() as session:
+            mark_false_positive(session, user.actor, finding_id, reason)
+    except REFUSALS as e:
+        return refused(request, user.lang, e, next)
     web_session.flash(
         request,
         "ok",
         _("Alert #%(id)s marked as a false positive.", user.lang) % {"id": finding_id},
     )
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+def _escalate_url(finding_ids: list[int], title: str) -> str:
+    query = [("finding_ids", str(i)) for i in finding_ids]
+    return "/alerts/escalate?" + urlencode([*query, *([("title", title)] if title else [])])
+
+
+@router.get("/alerts/escalate", response_class=HTMLResponse)
+def escalate_form(
+    request: Request,
+    dep: DeploymentDep,
+    user: Triager,
+    finding_ids: Annotated[list[RowId], Query(max_length=500)] = [],  # noqa: B006
+    title: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
+    """The escalation asked in full: the chosen alerts, a playbook to pick (required) and the
+    owner from the unit's case officers. The queue sends the officer here when no playbook fits."""
+    with dep.store.reader() as session:
+        rows = [get_finding(session, user.actor, i) for i in dict.fromkeys(finding_ids)]
+        unit = lowest_common_unit(unit_tree(session), (r.unit for r in rows)) if rows else None
+        return render(
+            request,
+            "escalate.html",
+            {
+                "findings": rows,
+                "title": title,
+                "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
+                "officers": case_officers(session, unit) if unit else [],
+            },
+        )
 
 
 @router.post("/alerts/escalate")
@@ -155,18 +200,27 @@ def escalate_submit(
     finding_ids: FindingIds,
     playbook: Annotated[str, Form(max_length=64)] = "",
     title: Annotated[str, Form(max_length=300)] = "",
+    owner: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form()] = "/alerts",
 ) -> Response:
-    with dep.store.session() as session:
-        case = escalate(
-            session,
-            user.actor,
-            finding_ids,
-            dep.policy(),
-            dep.now(),
-            title=title.strip() or None,
-            playbook=playbook or None,
-        )
-        case_id, number = case.id, case.number
+    """Open the case; when no playbook fits and none was chosen, ask (escalate_form)."""
+    try:
+        with dep.store.session() as session:
+            case = escalate(
+                session,
+                user.actor,
+                finding_ids,
+                dep.policy(),
+                dep.now(),
+                title=title.strip() or None,
+                playbook=playbook or None,
+                owner=owner or None,
+            )
+            case_id, number = case.id, case.number
+    except PlaybookNeeded as e:
+        return refused(request, user.lang, e, _escalate_url(finding_ids, title.strip()))
+    except REFUSALS as e:
+        return refused(request, user.lang, e, next)
     web_session.flash(request, "ok", _("Case %(number)s opened.", user.lang) % {"number": number})
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -180,11 +234,14 @@ def merge_submit(
     next: Annotated[str, Form()] = "/alerts",
 ) -> Response:
     ids = sorted(set(finding_ids))
-    if len(ids) < 2:
-        raise ValidationError(_("Select at least two alerts to merge.", user.lang))
-    # The oldest finding survives: its id is the one people have already written down.
-    with dep.store.session() as session:
-        merge_findings(session, user.actor, ids[0], ids[1:])
+    try:
+        if len(ids) < 2:
+            raise ValidationError("Select at least two alerts to merge.")
+        # The oldest finding survives: its id is the one people have already written down.
+        with dep.store.session() as session:
+            merge_findings(session, user.actor, ids[0], ids[1:])
+    except REFUSALS as e:
+        return refused(request, user.lang, e, next)
     web_session.flash(
         request,
         "ok",

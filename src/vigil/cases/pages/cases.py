@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.cases.models import CaseStatus
+from vigil.cases.pages.feedback import REFUSALS, refused
 from vigil.cases.playbooks import load_playbooks
 from vigil.cases.service import (
     add_case_note,
@@ -20,10 +21,10 @@ from vigil.cases.service import (
     complete_step,
     get_case,
     list_cases,
+    mark_step_not_applicable,
     set_case_status,
 )
 from vigil.core.access import Permission
-from vigil.core.errors import NotFoundError, PermissionDenied, ValidationError
 from vigil.core.i18n import _
 from vigil.web import session as web_session
 from vigil.web.deps import CaseManager, DeploymentDep, Viewer
@@ -70,13 +71,19 @@ def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: RowId
     with dep.store.reader() as session:
         case = get_case(session, actor, case_id)
         steps = case_steps(session, actor, case_id)
+        settled = {s.position for s in steps if s.settled}
         return render(
             request,
             "case.html",
             {
                 "case": case,
                 "steps": steps,
-                "steps_done": sum(1 for s in steps if s.done_at is not None),
+                "steps_done": sum(1 for s in steps if s.settled),
+                "steps_open": [s.position for s in steps if not s.settled],
+                # A step is waiting while a step it comes after is neither done nor not applicable.
+                "waiting": {
+                    s.position: [p for p in s.after or [] if p not in settled] for s in steps
+                },
                 "timeline": case_timeline(session, actor, case_id),
                 "findings": case_findings(session, actor, case_id),
                 "playbook": load_playbooks().get(case.playbook) if case.playbook else None,
@@ -96,9 +103,32 @@ def step_done_submit(
     position: RowId,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    with dep.store.session() as session:
-        complete_step(session, user.actor, case_id, position, note, dep.now())
+    try:
+        with dep.store.session() as session:
+            complete_step(session, user.actor, case_id, position, note, dep.now())
+    except REFUSALS as e:
+        return refused(request, user.lang, e, f"/cases/{case_id}")
     web_session.flash(request, "ok", _("Step %(n)s done.", user.lang) % {"n": position})
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/steps/{position}/not-applicable")
+def step_not_applicable_submit(
+    request: Request,
+    dep: DeploymentDep,
+    user: CaseManager,
+    case_id: RowId,
+    position: RowId,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        with dep.store.session() as session:
+            mark_step_not_applicable(session, user.actor, case_id, position, reason, dep.now())
+    except REFUSALS as e:
+        return refused(request, user.lang, e, f"/cases/{case_id}")
+    web_session.flash(
+        request, "ok", _("Step %(n)s marked not applicable.", user.lang) % {"n": position}
+    )
     return _back(case_id)
 
 
@@ -108,10 +138,13 @@ def note_submit(
     dep: DeploymentDep,
     user: CaseManager,
     case_id: RowId,
-    text: Annotated[str, Form(min_length=1, max_length=10_000)],
+    text: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    with dep.store.session() as session:
-        add_case_note(session, user.actor, case_id, text, dep.now())
+    try:
+        with dep.store.session() as session:
+            add_case_note(session, user.actor, case_id, text, dep.now())
+    except REFUSALS as e:
+        return refused(request, user.lang, e, f"/cases/{case_id}")
     web_session.flash(request, "ok", _("Note added.", user.lang))
     return _back(case_id)
 
@@ -122,15 +155,13 @@ def assign_submit(
     dep: DeploymentDep,
     user: CaseManager,
     case_id: RowId,
-    owner: Annotated[str, Form(min_length=1, max_length=64)],
+    owner: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     try:
         with dep.store.session() as session:
             assign_case(session, user.actor, case_id, owner, dep.now())
-    except (ValidationError, PermissionDenied, NotFoundError) as e:
-        # Said inside the case page, not in place of it (issue 9).
-        web_session.flash(request, "error", _(e.message, user.lang))
-        return _back(case_id)
+    except REFUSALS as e:  # said inside the case page, not in place of it (issue 9)
+        return refused(request, user.lang, e, f"/cases/{case_id}")
     web_session.flash(request, "ok", _("Case assigned to %(owner)s.", user.lang) % {"owner": owner})
     return _back(case_id)
 
@@ -141,10 +172,13 @@ def status_submit(
     dep: DeploymentDep,
     user: CaseManager,
     case_id: RowId,
-    status: Annotated[str, Form(max_length=16)],
+    status: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    with dep.store.session() as session:
-        set_case_status(session, user.actor, case_id, status, dep.now())
+    try:
+        with dep.store.session() as session:
+            set_case_status(session, user.actor, case_id, status, dep.now())
+    except REFUSALS as e:
+        return refused(request, user.lang, e, f"/cases/{case_id}")
     web_session.flash(request, "ok", _("Case status changed.", user.lang))
     return _back(case_id)
 
@@ -155,9 +189,12 @@ def close_submit(
     dep: DeploymentDep,
     user: CaseManager,
     case_id: RowId,
-    summary: Annotated[str, Form(min_length=1, max_length=10_000)],
+    summary: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    with dep.store.session() as session:
-        close_case(session, user.actor, case_id, summary, dep.now())
+    try:
+        with dep.store.session() as session:
+            close_case(session, user.actor, case_id, summary, dep.now())
+    except REFUSALS as e:  # open steps, an empty summary: said in the case page
+        return refused(request, user.lang, e, f"/cases/{case_id}")
     web_session.flash(request, "ok", _("Case closed.", user.lang))
     return _back(case_id)
