@@ -19,7 +19,7 @@ from tests.conftest import compiled, shared_data
 from vigil.core.errors import DependencyMissing, LakeError
 from vigil.lake.datasets import Lake
 from vigil.lake.engine import LakeEngine
-from vigil.lake.spark_engine import SparkEngine, find_java
+from vigil.lake.spark_engine import INLINE_ROWS, SparkEngine, find_java
 from vigil.monitor.detect.sigma.pipeline import LINUX_SYSMON
 from vigil.monitor.detect.sigma.rules import convert_rules, load_rules
 from vigil.monitor.detect.sigma.runner import (
@@ -210,6 +210,21 @@ def test_a_copy_of_an_arrow_table_is_replaced(lake_engine: LakeEngine) -> None:
             lake_engine.query(statement)
         found = lake_engine.query(f"SELECT name FROM {source}").column("name").to_pylist()
         assert sorted(found, key=str) == sorted(names, key=str)
+
+
+def test_a_large_arrow_table_registers_whole_and_is_replaced(lake_engine: LakeEngine) -> None:
+    """Above INLINE_ROWS Spark takes the table through a staged Parquet file: every row and
+    value arrives, and registering the view again replaces it."""
+    n = INLINE_ROWS + 7
+    for offset in (0, 1000):
+        ids = pa.array(range(offset, offset + n), pa.int64())
+        names = pa.array([f"Nguyễn {i}" if i % 3 else None for i in range(n)], pa.string())
+        lake_engine.register_arrow("big_arrow", pa.table({"id": ids, "name": names}))
+        row = lake_engine.query(
+            "SELECT COUNT(*) AS n, SUM(id) AS total, COUNT(name) AS named FROM big_arrow"
+        ).to_pylist()[0]
+        assert (row["n"], row["total"]) == (n, sum(range(offset, offset + n)))
+        assert row["named"] == sum(1 for i in range(n) if i % 3)
 
 
 def test_a_failing_query_is_a_lake_error(lake: Lake) -> None:

@@ -7,6 +7,7 @@ means on Spark what it means on DuckDB; what still differs is `vigil.lake.dialec
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -58,6 +59,8 @@ SHORT_RUN_SETTINGS = {
 _QUERY_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 _JAVA_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
 _LOCAL_CORES = re.compile(r"^local\[(\d+)")
+#: Arrow tables up to this many rows go to Spark in memory; larger ones through Parquet.
+INLINE_ROWS = 20_000
 
 
 def find_java() -> tuple[str, int]:
@@ -135,6 +138,9 @@ class SparkEngine(LakeEngine):
             raise DependencyMissing("pyspark", PYSPARK_EXTRA) from e
         active = SparkSession.getActiveSession()
         self._warehouse: str | None = None
+        #: Large Arrow tables handed to Spark as Parquet files (register_arrow), removed on close.
+        self._staging: str | None = None
+        self._staged = itertools.count()
         #: The files each view was last registered over.
         self._registered: dict[str, tuple[str, ...]] = {}
         if active is not None:
@@ -182,12 +188,31 @@ class SparkEngine(LakeEngine):
             ) from e
 
     def register_arrow(self, view: str, table: pa.Table) -> None:
+        """A small table goes to Spark as it is; a large one through a Parquet file in the
+        engine's staging folder (a table handed over in memory becomes a local relation that
+        the driver copies whole while planning: 100,000 linkage records overflowed a 1 GiB
+        driver heap)."""
         check_view_name(view)
         self._registered.pop(view, None)
+        if table.num_rows > INLINE_ROWS:
+            self._register_staged(view, table)
+            return
         try:
             # pyspark 4 takes an Arrow table as it is (no pandas in between).
             self.spark.createDataFrame(table).createOrReplaceTempView(view)
         except Exception as e:  # py4j and Arrow conversion errors share no narrower base
+            raise LakeError(f"spark could not take the table for {view}: {_reason(e)}") from e
+
+    def _register_staged(self, view: str, table: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        if self._staging is None:
+            self._staging = tempfile.mkdtemp(prefix="vigil-spark-staging-")
+        path = Path(self._staging) / f"{view}-{next(self._staged)}.parquet"
+        pq.write_table(table, path)
+        try:
+            self.spark.read.parquet(str(path)).createOrReplaceTempView(view)
+        except Exception as e:  # py4j and analysis errors share no narrower base
             raise LakeError(f"spark could not take the table for {view}: {_reason(e)}") from e
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
@@ -215,3 +240,5 @@ class SparkEngine(LakeEngine):
             self.spark.stop()
         if self._warehouse:
             shutil.rmtree(self._warehouse, ignore_errors=True)
+        if self._staging:
+            shutil.rmtree(self._staging, ignore_errors=True)

@@ -72,7 +72,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         comparison_levels=[
             cll.NullLevel("birth_date"),
             cll.ExactMatchLevel("birth_date"),
-            cll.CustomLevel(_SWAPPED, "day and month swapped"),
+            cll.CustomLevel(_SWAPPED, "day and month swapped", base_dialect_str="duckdb"),
             cll.And(cll.ExactMatchLevel("birth_year"), cll.ExactMatchLevel("birth_month")),
             cll.ExactMatchLevel("birth_year"),
             cll.ElseLevel(),
@@ -84,7 +84,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         comparison_levels=[
             cll.NullLevel("citizen_id"),
             cll.ExactMatchLevel("citizen_id"),
-            cll.CustomLevel(_TRANSPOSED, "two digits transposed"),
+            cll.CustomLevel(_TRANSPOSED, "two digits transposed", base_dialect_str="duckdb"),
             cll.LevenshteinLevel("citizen_id", 1),
             cll.ElseLevel(),
         ],
