@@ -15,8 +15,12 @@ from textwrap import dedent
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from tests.conftest import shared_data
 from tests.monitor_real_data import matched_rows, real_records, real_rule, record_ids, table_of
+from vigil.cli import build_cli
+from vigil.deployment import Deployment
 from vigil.monitor.detect.sigma.rules import convert_rules, load_rules
 from vigil.monitor.ingest.sources.jsonl import JsonLinesSource
 from vigil.monitor.ingest.sources.winevent import add_common_names, record_from_event
@@ -182,3 +186,30 @@ def test_service_install_reads_the_installing_process_as_process_id() -> None:
     assert matched_rows([rule], table_of(records)) == []
     remote = [dataclasses.replace(records[0], fields={**records[0].fields, "ProcessId": "0"})]
     assert matched_rows([rule], table_of(remote)) == [("71c276aa-49cd-43d2-b920-2dcd3e6962d5", 0)]
+
+
+@pytest.mark.shared_data
+def test_event_search_finds_real_defender_events_by_either_name(deployment: Deployment) -> None:
+    """`vigil monitor events --field` over the ingested real 1116/1117 file: the raw name with
+    its space and the common name find the same four HackTool:Win32/Mimikatz.D events."""
+    path = shared_data("evtx", "evtx-to-mitre-attack") / THREATS
+    data = str(deployment.settings.data)
+    env = {"VIGIL_LANG": "en", "COLUMNS": "200"}
+    cli = CliRunner()
+    result = cli.invoke(
+        build_cli(), ["monitor", "ingest", str(path), "--unit", "C01", "--data", data], env=env
+    )
+    assert result.exit_code == 0, result.output
+    found: dict[str, list[str]] = {}
+    for name in ("Threat Name", "ThreatName", "threatname"):
+        result = cli.invoke(
+            build_cli(),
+            ["monitor", "events", "--field", f"{name}~mimikatz.d", "--json", "--data", data],
+            env=env,
+        )
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in result.output.splitlines()]
+        found[name] = sorted(r["EventRecordID"] for r in rows)
+        assert all(r["Threat Name"] == r["ThreatName"] for r in rows)
+    assert found == {name: ["172", "175", "176", "177"] for name in found}
+    assert len(found) == 3
