@@ -126,7 +126,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "cases.readiness",
         ],
         "templates": ["vigil/cases/templates"],
-        "migrations": [{"folder": "vigil/cases/migrations", "revisions": ["0001_cases", "0002_case_steps_order"]}],
+        "migrations": [
+            {
+                "folder": "vigil/cases/migrations",
+                "revisions": ["0001_cases", "0002_case_steps_order"],
+            }
+        ],
         "translations": [{"language": "vi", "catalog": "vigil/cases/locales/vi.po"}],
         "models": ["case_events", "case_steps", "cases", "duty_shifts", "handover_notes"],
         "detectors": True,

@@ -35,12 +35,17 @@ class AdvisoryEntry:
     advisory: str
     modified: str
     aliases: tuple[str, ...]
-    ranges: tuple[dict[str, Any], ...]
+    #: The OSV ranges as stored (JSON), parsed only when a version is tested against them.
+    ranges_json: str
     versions: frozenset[str]
     fixed: tuple[str, ...]
     summary: str
     snapshot: str
     ecosystem: str = ""
+
+    @cached_property
+    def ranges(self) -> tuple[dict[str, Any], ...]:
+        return tuple(json.loads(self.ranges_json))
 
     @cached_property
     def compiled(self) -> list[Compiled]:
@@ -81,6 +86,18 @@ class VulnMatch:
 
 
 Index = dict[tuple[str, str], list[AdvisoryEntry]]
+_INDEX_COLUMNS = (
+    "advisory",
+    "modified",
+    "ecosystem",
+    "key",
+    "aliases",
+    "ranges",
+    "versions",
+    "fixed",
+    "summary",
+    "snapshot",
+)
 
 
 def load_index(lake: Lake, components: Iterable[Component]) -> Index:
@@ -93,25 +110,36 @@ def load_index(lake: Lake, components: Iterable[Component]) -> Index:
     wanted = pa.table({"ecosystem": [k[0] for k in keys], "key": [k[1] for k in keys]})
     lake.engine.register_arrow("inspect_wanted", wanted)
     table = lake.query(
-        "SELECT o.advisory, o.modified, o.ecosystem, o.key, o.aliases, o.ranges, o.versions, "
-        "o.fixed, o.summary, o.snapshot FROM osv_affected o "
+        f"SELECT {', '.join('o.' + c for c in _INDEX_COLUMNS)} FROM osv_affected o "
         "JOIN inspect_wanted w ON o.ecosystem = w.ecosystem AND o.key = w.key",
         datasets=[DATASET],
     )
     latest: dict[tuple[str, str, str], AdvisoryEntry] = {}
     grouped: Index = defaultdict(list)
-    for row in table.to_pylist():
-        entry_key = (row["ecosystem"], row["key"], row["advisory"])
+    columns = [table.column(name).to_pylist() for name in _INDEX_COLUMNS]
+    for (
+        advisory,
+        modified,
+        ecosystem,
+        key,
+        aliases,
+        ranges,
+        versions,
+        fixed,
+        summary,
+        snapshot,
+    ) in zip(*columns, strict=True):
+        entry_key = (ecosystem, key, advisory)
         entry = AdvisoryEntry(
-            row["advisory"],
-            row["modified"],
-            tuple(row["aliases"] or ()),
-            tuple(json.loads(row["ranges"])),
-            frozenset(row["versions"] or ()),
-            tuple(row["fixed"] or ()),
-            row["summary"],
-            row["snapshot"],
-            row["ecosystem"],
+            advisory,
+            modified,
+            tuple(aliases or ()),
+            ranges,
+            frozenset(versions or ()),
+            tuple(fixed or ()),
+            summary,
+            snapshot,
+            ecosystem,
         )
         kept = latest.get(entry_key)
         if kept is not None and kept.modified > entry.modified:

@@ -120,7 +120,7 @@ class _Ordered:
             return self.rank < other.rank
         if self.bound is None or other.bound is None:
             return False
-        return bool(self.bound < other.bound)
+        return bool(self.bound.value < other.bound.value)
 
 
 def affected(
@@ -143,8 +143,11 @@ def affected(
     return False
 
 
-#: One range ready to test: its events in version order, each (kind, bound; None = "0").
-Compiled = tuple[tuple[str, Version | None], ...]
+#: One range ready to test: its events in version order, each (kind, bound; None = "0"). The
+#: bound is the version's `value`, what univers orders a version by (its attrs comparison
+#: compares exactly that field): comparing values directly skips attrs' tuple building, which
+#: was most of the time of matching an SBOM.
+Compiled = tuple[tuple[str, Any], ...]
 
 
 def compile_ranges(ecosystem: str, ranges: Iterable[Mapping[str, Any]]) -> list[Compiled]:
@@ -162,17 +165,20 @@ def compile_ranges(ecosystem: str, ranges: Iterable[Mapping[str, Any]]) -> list[
             keyed.append((rank, bound, event))
         else:
             keyed.sort(key=_sort_key)
-            out.append(tuple((next(iter(e)), b) for _r, b, e in keyed))
+            out.append(tuple((next(iter(e)), None if b is None else b.value) for _r, b, e in keyed))
     return out
 
 
 def in_compiled(version: Version, compiled: Compiled) -> bool:
     """`in_range` over a compiled range."""
     state = False
+    value = version.value
     for kind, bound in compiled:
         if kind == "introduced":
-            if bound is None or version >= bound:
+            if bound is None or value >= bound:
                 state = True
-        elif bound is not None and _closes(kind, version, bound):
+        elif bound is not None and (
+            value >= bound if kind == "fixed" else kind == "last_affected" and value > bound
+        ):
             state = False
     return state
