@@ -19,7 +19,7 @@ from vigil.cases.duty import add_shift
 from vigil.cases.handover import add_handover_note
 from vigil.cases.reports.daily import daily_report
 from vigil.cases.reports.handover import handover_report, shift_period, standard_shift
-from vigil.cases.service import close_case
+from vigil.cases.service import case_steps, close_case, mark_step_not_applicable
 from vigil.cases.triage import escalate
 from vigil.core.access import Actor, Role
 from vigil.core.errors import ValidationError
@@ -126,6 +126,8 @@ def province(deployment: Deployment) -> Province:
         # High in 'before' is due 8 hours later: opened 20 hours ago, it is 12 hours late.
         late_case = escalate(s, system, [fid["c02_high_old"]], policy, BEFORE - 20 * H)
         closed = escalate(s, system, [fid["c02_medium_claim"]], policy, BEFORE - H)
+        for step in case_steps(s, system, closed.id):  # a case closes with every step settled
+            mark_step_not_applicable(s, system, closed.id, step.position, "drill", BEFORE - H / 2)
         close_case(s, system, closed.id, "Bài viết đã được gỡ", BEFORE - H / 2)
         add_shift(s, system, "P01", "lan", SHIFT[0], SHIFT[1], "lead")
         add_shift(s, system, "P01", "minh", SHIFT[1], SHIFT[1] + 8 * H, "lead")

@@ -37,6 +37,7 @@ ROUTES_BEFORE = [
     ("GET", "/api/findings/{finding_id}"),
     ("GET", "/api/me"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/alerts/escalate"),
     ("GET", "/api/units"),
     ("GET", "/audit"),
     ("GET", "/cases"),
@@ -63,6 +64,7 @@ ROUTES_BEFORE = [
     ("POST", "/api/cases/{case_id}/close"),
     ("POST", "/api/cases/{case_id}/notes"),
     ("POST", "/api/cases/{case_id}/steps/{position}/done"),
+    ("POST", "/api/cases/{case_id}/steps/{position}/not-applicable"),
     ("POST", "/api/duty/shifts"),
     ("POST", "/api/findings/merge"),
     ("POST", "/api/findings/{finding_id}/ack"),
@@ -79,6 +81,7 @@ ROUTES_BEFORE = [
     ("POST", "/cases/{case_id}/notes"),
     ("POST", "/cases/{case_id}/status"),
     ("POST", "/cases/{case_id}/steps/{position}/done"),
+    ("POST", "/cases/{case_id}/steps/{position}/not-applicable"),
     ("POST", "/duty/handover/notes"),
     ("POST", "/duty/shifts"),
     ("POST", "/findings/{finding_id}/ack"),
@@ -125,6 +128,12 @@ REGISTRY_ROUTES = [
     ("POST", "/registry/duplicates/decide"),
     ("POST", "/registry/households/review"),
     ("POST", "/reports/registry"),
+    ("GET", "/registry/voters"),
+    ("POST", "/registry/voters/build"),
+    ("GET", "/registry/voters/{commune}"),
+    ("POST", "/registry/voters/{commune}/reveal"),
+    ("GET", "/registry/voters/{commune}/export"),
+    ("POST", "/registry/voters/{commune}/export"),
 ]
 ROUTES_BEFORE += REGISTRY_ROUTES
 INSPECT_ROUTES = [
@@ -238,6 +247,7 @@ def test_menu_keeps_its_order_and_hides_admin_pages(deployment: Deployment) -> N
         "/monitor/sensors",
         "/registry",
         "/registry/duplicates",
+        "/registry/voters",
     ]
     with TestClient(world.app, follow_redirects=False) as client:
         login(client, "admin")

@@ -17,7 +17,7 @@ from tests.conftest import BEFORE
 from tests.web_fixtures import FINDINGS, PASSWORD, WebWorld, build_world
 from vigil.cases.handover import add_handover_note
 from vigil.cases.models import HandoverNote
-from vigil.cases.service import close_case
+from vigil.cases.service import case_steps, close_case, mark_step_not_applicable
 from vigil.cases.triage import escalate
 from vigil.deployment import Deployment
 from vigil.store.models import AuditEntry
@@ -129,6 +129,10 @@ def test_handover_page_lists_open_overdue_and_closed_cases(
         # High in 'before' is due 8 hours after opening: opened 20 hours ago, it is late.
         late = escalate(session, system, [ids["c02_high"]], policy, BEFORE - 20 * h).id
         closed = escalate(session, system, [ids["c01_high"]], policy, BEFORE - h).id
+        for step in case_steps(session, system, closed):  # a case closes with every step settled
+            mark_step_not_applicable(
+                session, system, closed, step.position, "drill", BEFORE - h / 2
+            )
         close_case(session, system, closed, "Đã gỡ mã độc", BEFORE - h / 2)
     login(client, "duty")
     html = client.get("/duty/handover").text
