@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vigil.cases.alert_row import alert_row
 from vigil.cases.api.filters import alert_filter
 from vigil.cases.finding_view import FindingDetail, finding_detail, get_finding, personal_labels
 from vigil.cases.pages.feedback import REFUSALS, refused
@@ -28,7 +29,7 @@ from vigil.core.finding import FindingStatus
 from vigil.core.i18n import _
 from vigil.core.personal import mask_evidence, personal_fields
 from vigil.core.severity import Severity
-from vigil.plugins import capabilities
+from vigil.plugins import capabilities, capability_labels
 from vigil.store.personal import reveal_evidence
 from vigil.web import session as web_session
 from vigil.web.deps import DeploymentDep, PersonalViewer, Triager, Viewer, WebUser
@@ -55,6 +56,7 @@ def alerts_page(
     user: Viewer,
     filt: Annotated[AlertFilter, Depends(alert_filter)],
 ) -> Response:
+    labels = capability_labels()
     with dep.store.reader() as session:
         page = alert_queue(session, user.actor, dep.policy(), filt)
         return render(
@@ -70,6 +72,7 @@ def alerts_page(
                 "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
                 "can_triage": user.actor.can(Permission.TRIAGE),
                 "personal_ids": {row.id for row in page.items if personal_fields(row.evidence)},
+                "rows": {row.id: alert_row(row, user.lang, labels) for row in page.items},
                 "page_url": lambda n: _page_url(request, n),
             },
         )
@@ -185,6 +188,7 @@ def escalate_form(
             "escalate.html",
             {
                 "findings": rows,
+                "rows": {r.id: alert_row(r, user.lang, capability_labels()) for r in rows},
                 "title": title,
                 "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
                 "officers": case_officers(session, unit) if unit else [],

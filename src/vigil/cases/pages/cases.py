@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vigil.cases.alert_row import alert_row
 from vigil.cases.models import CaseStatus
 from vigil.cases.pages.feedback import REFUSALS, refused
 from vigil.cases.playbooks import load_playbooks
@@ -26,6 +27,7 @@ from vigil.cases.service import (
 )
 from vigil.core.access import Permission
 from vigil.core.i18n import _
+from vigil.plugins import capability_labels
 from vigil.web import session as web_session
 from vigil.web.deps import CaseManager, DeploymentDep, Viewer
 from vigil.web.schemas import RowId
@@ -71,6 +73,7 @@ def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: RowId
     with dep.store.reader() as session:
         case = get_case(session, actor, case_id)
         steps = case_steps(session, actor, case_id)
+        findings = case_findings(session, actor, case_id)
         settled = {s.position for s in steps if s.settled}
         return render(
             request,
@@ -85,7 +88,8 @@ def case_page(request: Request, dep: DeploymentDep, user: Viewer, case_id: RowId
                     s.position: [p for p in s.after or [] if p not in settled] for s in steps
                 },
                 "timeline": case_timeline(session, actor, case_id),
-                "findings": case_findings(session, actor, case_id),
+                "findings": findings,
+                "rows": {f.id: alert_row(f, user.lang, capability_labels()) for f in findings},
                 "playbook": load_playbooks().get(case.playbook) if case.playbook else None,
                 "can_manage": actor.can(Permission.MANAGE_CASES),
                 "officers": case_officers(session, case.unit),
