@@ -19,6 +19,7 @@ from typing import Any
 
 import pluggy
 
+from vigil.core.access import Actor
 from vigil.core.config import Settings, write_secret
 from vigil.core.errors import Location, VigilError
 from vigil.demo.officers import DemoAccount, create_demo_officers
@@ -42,7 +43,7 @@ _MARKERS = ("vigil.toml", "secret.key", "vigil.db")
 #: What a data directory never holds: a source tree or a home folder.
 _FOREIGN = (".git", "pyproject.toml", "setup.py", ".bashrc", ".ssh")
 
-#: Called as progress(stage, done, total); stages: officers, population, contributors.
+#: Called as progress(stage, done, total); stages: officers, population, voters, contributors.
 Progress = Callable[[str, int, int], None]
 
 
@@ -177,6 +178,25 @@ def read_ground_truth(data_dir: Path) -> list[GroundTruth]:
         raise DemoError(f"unreadable ground truth: {e}", location=Location(str(path))) from e
 
 
+def _build_voter_lists(deployment: Deployment, actor: Actor, progress: Progress | None) -> None:
+    """Each commune's first voter list, built from the population just written (as a data
+    officer would before posting the lists), so the voter-list pages have one to show."""
+    from vigil.registry.voters.build import build_voter_lists, communes
+
+    targets = communes(deployment)
+    done = [0]
+
+    def step(_commune: str) -> None:
+        if progress:
+            progress("voters", done[0], len(targets))
+        done[0] += 1
+
+    with deployment.store.session() as session:
+        build_voter_lists(session, deployment, actor, targets, progress=step)
+    if progress:
+        progress("voters", len(targets), len(targets))
+
+
 def build_demo(
     data_dir: Path,
     persons: int = DEFAULT_PERSONS,
@@ -229,6 +249,7 @@ def build_demo(
                     "planted": dict(population.planted),
                 },
             )
+        _build_voter_lists(deployment, actor, progress)
         contributors = run_contributors(ctx, progress)
         write_ground_truth(data_dir, ctx, DEMO_CLOCK)
     return DemoResult(

@@ -35,6 +35,7 @@ from vigil.plugins import plugin_manager
 _STAGES = {
     "officers": "Creating officer accounts",
     "population": "Generating the population",
+    "voters": "Building the voter lists",
     "contributors": "Adding each capability's data",
     "detectors": "Running the detectors",
 }

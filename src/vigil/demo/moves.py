@@ -82,8 +82,10 @@ def _movable(chunk: PlantedChunk) -> np.ndarray:
     alive = pc.is_null(persons.column("death_date")).to_numpy(zero_copy_only=False)
     head = pc.equal(persons.column("relation_to_head"), RELATION_HEAD)
     head = pc.fill_null(head, False).to_numpy(zero_copy_only=False)
-    in_headless = np.isin(persons.column("household_id").to_numpy(zero_copy_only=False),
-                          np.array(sorted(headless), dtype=object))  # fmt: skip
+    in_headless = pc.is_in(
+        persons.column("household_id"), value_set=pa.array(sorted(headless), pa.string())
+    )
+    in_headless = pc.fill_null(in_headless, False).to_numpy(zero_copy_only=False)
     movable: np.ndarray = alive & ~head & ~in_headless
     return movable & ~np.isin(chunk.keys, np.array(sorted(planted)))
 
@@ -101,9 +103,8 @@ def plant_moves(
     h = households.num_rows
     hh_ids = households.column("household_id").to_numpy(zero_copy_only=False)
     hh_village = households.column("village").to_numpy(zero_copy_only=False)
-    row_hh = persons.column("household_id").to_numpy(zero_copy_only=False)
-    hh_index = {hid: i for i, hid in enumerate(hh_ids)}
-    row_h = np.array([hh_index.get(x, -1) for x in row_hh], dtype=np.int64)
+    found = pc.index_in(persons.column("household_id"), value_set=households.column("household_id"))
+    row_h = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     movable = _movable(chunk) & (row_h >= 0)
     moves, relocated = _Moves(), _Moves()
     plants: list[tuple[str, str, str]] = []

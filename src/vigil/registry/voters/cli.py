@@ -37,12 +37,11 @@ def build(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per list.")] = False,
 ) -> None:
     """Build each commune's next voter list and diff it against the one before (audited)."""
-    from vigil.registry.voters.build import build_voter_list, communes
+    from vigil.registry.voters.build import build_voter_lists, communes
     from vigil.registry.voters.eligibility import load_areas
     from vigil.store.users import officer_actor
 
     mapping = load_areas(areas)
-    built = []
     with open_deployment(data) as dep:
         targets = commune or communes(dep)
         with Progress(
@@ -50,14 +49,13 @@ def build(
             TimeElapsedColumn(), console=console, disable=as_json,
         ) as bar:  # fmt: skip
             task = bar.add_task("voter lists", total=len(targets))
-            for code in targets:
-                bar.update(task, description=f"voter list {code}")
-                with dep.store.session() as session:
-                    actor = (
-                        officer_actor(session, dep.units, as_user) if as_user else dep.system("cli")
-                    )
-                    built.append(build_voter_list(session, dep, actor, code, mapping))
-                bar.advance(task)
+
+            def step(code: str) -> None:
+                bar.update(task, description=f"voter list {code}", advance=1)
+
+            with dep.store.session() as session:
+                actor = officer_actor(session, dep.units, as_user) if as_user else dep.system("cli")
+                built = build_voter_lists(session, dep, actor, targets, mapping, step)
     if as_json:
         for b in built:
             typer.echo(json.dumps(b.as_dict(), ensure_ascii=False))

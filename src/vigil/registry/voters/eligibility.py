@@ -126,7 +126,8 @@ WITH listed AS (
       ORDER BY p.person_id) AS id_rank
   FROM voter_persons AS p WHERE p.death_date IS NULL
 )
-SELECT l.person_id, l.citizen_id, l.full_name, l.sex, l.birth_date, l.village, l.household_id,
+SELECT l.commune, l.person_id, l.citizen_id, l.full_name, l.sex, l.birth_date, l.village,
+  l.household_id,
   CASE WHEN l.birth_date IS NULL THEN 'no_birth_date'
        WHEN EXISTS (SELECT 1 FROM voter_deaths AS d WHERE d.citizen_id = l.citizen_id)
          THEN 'death_record'
@@ -134,10 +135,15 @@ SELECT l.person_id, l.citizen_id, l.full_name, l.sex, l.birth_date, l.village, l
        WHEN l.id_rank > 1 THEN 'same_citizen_id'
   END AS left_off
 FROM listed AS l
-WHERE l.commune = $commune
+WHERE l.commune IN ({communes})
+ORDER BY l.commune, l.person_id
 """
 
 
-def commune_standing(engine: LakeEngine, commune: str, cutoff: date) -> pa.Table:
-    """Every listed living person of `commune`: `left_off` is null for a voter, else why not."""
-    return engine.query(_STANDING_SQL, {"commune": commune, "born_by": cutoff})
+def standing(engine: LakeEngine, communes: list[str], cutoff: date) -> pa.Table:
+    """Every listed living person of `communes` with their commune: `left_off` is null for a
+    voter, else why they are not one. One pass over the registry for all the communes."""
+    if not communes:
+        raise RegistryError("no commune to build a voter list for")
+    listed = ", ".join(engine.dialect.literal(c) for c in communes)
+    return engine.query(_STANDING_SQL.replace("{communes}", listed), {"born_by": cutoff})
