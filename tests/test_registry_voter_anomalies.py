@@ -4,6 +4,7 @@ others; thresholds are data a deployment may override; `vigil detect` runs them.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -154,3 +155,46 @@ def test_vigil_detect_records_them_once(deployment: Deployment) -> None:
     with deployment.store.reader() as session:
         rows = session.scalars(select(FindingRow).where(FindingRow.rule == MOVE_BURST)).all()
         assert [(r.subject, r.count) for r in rows] == [("H1", 1)]
+
+
+def test_moves_imported_by_the_registry_import_fire_the_rule(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    from vigil.registry.ingest.extract import import_extract
+    from vigil.registry.ingest.mapping import load_mapping
+
+    path = tmp_path / "moves.csv"
+    lines = ["move_id,person_id,from_household_id,household_id,commune,village,moved_on"]
+    lines += [f"M{i},P{i},S{i % 4},H7,C01,C01-V01,{10 + i}/01/2026" for i in range(6)]
+    lines.append("M9,P9,S9,H8,C01,C01-V01,not a date")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_extract(deployment, path, "moves", load_mapping(None))
+    assert (report.rows, report.quarantined) == (6, 1)
+    [finding] = voter_anomalies(deployment)
+    assert (finding.rule, finding.subject, finding.evidence["source_households"]) == (
+        MOVE_BURST, "H7", 4
+    )  # fmt: skip
+
+
+def test_the_rules_and_the_list_give_the_same_answer_on_every_engine(
+    deployment: Deployment, lake_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.lake.datasets import Lake
+    from vigil.registry.voters.eligibility import register_sources, standing
+
+    monkeypatch.setattr(deployment, "_lake", Lake(deployment.settings.data / "lake", lake_engine))
+    _village_setup(deployment)
+    moves = [move(i, "C", "A", DAY, "C01-V03") for i in range(8)]
+    moves += [move(10 + i, "H1", f"S{i % 3}", DAY + timedelta(days=i)) for i in range(5)]
+    write(deployment, MOVES, "moves", moves)
+    assert _fired(deployment) == {
+        MOVE_BURST: {"H1"}, REMOVAL_BURST: {"C01-V01@2026-01-10"}
+    }  # fmt: skip
+    people = persons("C01-V01", 3, 5000)
+    people[1]["birth_date"] = date(2010, 1, 1)
+    people[2]["citizen_id"] = people[0]["citizen_id"]
+    write(deployment, PERSONS, "persons", people)
+    table = standing(register_sources(deployment), ["C01"], date(2008, 3, 15))
+    mine = {"Q5000", "Q5001", "Q5002"}
+    left_off = {r["person_id"]: r["left_off"] for r in table.to_pylist() if r["person_id"] in mine}
+    assert left_off == {"Q5000": None, "Q5001": "under_age", "Q5002": "same_citizen_id"}

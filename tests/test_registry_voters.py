@@ -9,6 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from vigil.core.access import Actor, Role
@@ -233,3 +235,19 @@ def test_csv_export_is_masked_by_default_and_audited(registry: Deployment) -> No
             select(AuditEntry).where(AuditEntry.action == "registry.voters.export")
         ).all()
         assert [e.detail["unmasked"] for e in exports] == [False, True]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_any_mapping_text_is_read_or_refused_with_a_location(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "areas.csv"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        areas = load_areas(path)
+    except RegistryError as e:
+        assert e.location is not None and e.location.source == str(path)
+        return
+    for village, area in areas.mapping.items():
+        assert village and area and len(area) <= 64
