@@ -120,6 +120,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         ],
         "dashboard": [
             "cases.open-alerts",
+            "cases.next-actions",
             "cases.reports",
             "cases.trend",
             "cases.open-cases",

@@ -328,10 +328,10 @@ def test_dashboard_panels_by_permission_and_order(panels_app: FastAPI) -> None:
     with TestClient(panels_app, follow_redirects=False) as client:
         login(client, "admin")
         html = client.get("/").text
-        # The admin's panel (order 5) before the duty room's first (10); rendered with the page's
-        # language and escaped; the unknown permission's panel is left out.
+        # The admin's panel (order 5) before the duty room's first (10, 11); rendered with the
+        # page's language and escaped; the unknown permission's panel is left out.
         shown = re.findall(r'data-panel="([^"]+)"', html)
-        assert shown[:3] == ["test", "cases.open-alerts", "test.raises"]
+        assert shown[:4] == ["test", "cases.open-alerts", "cases.next-actions", "test.raises"]
         assert html.count('data-panel="test"') == 1
         assert "Tình hình: for admin &lt;b&gt;" in html
     with TestClient(panels_app, follow_redirects=False) as client:
@@ -361,5 +361,11 @@ def test_a_failing_panel_is_a_box_naming_it_and_the_rest_still_shows(
     assert failure is not None and str(failure[1]) == "the room's store is gone"
     # Every panel of the duty room is still there, after and around the broken ones.
     assert 'data-test="alert-total">4<' in page.text
-    for key in ("cases.reports", "cases.trend", "cases.open-cases", "cases.readiness"):
+    for key in (
+        "cases.next-actions",
+        "cases.reports",
+        "cases.trend",
+        "cases.open-cases",
+        "cases.readiness",
+    ):
         assert f'data-panel="{key}"' in page.text

@@ -94,7 +94,7 @@ def test_login_form_failure_shows_the_message_in_vietnamese(client: TestClient) 
     assert 'value="duty"' in response.text
 
 
-def test_dashboard_shows_phase_counts_and_readiness(client: TestClient) -> None:
+def test_dashboard_shows_phase_counts_and_readiness(client: TestClient, world: WebWorld) -> None:
     form_login(client, "duty")
     html = client.get("/").text
     assert "<h1>Tình hình" in html
@@ -105,11 +105,53 @@ def test_dashboard_shows_phase_counts_and_readiness(client: TestClient) -> None:
     assert "trước bầu cử" in html  # the phase, translated
     assert "<svg" in html and "Phát hiện mới theo ngày" in html
     # Readiness rows: the province, departments and communes; the commune police of C01 rolls up
-    # into C01 (2 alerts of its own + 1 of its police).
+    # into C01 (2 alerts of its own + 1 of its police). Units with work waiting come first, the
+    # most loaded on top; the quiet ones are folded.
     rows = re.findall(
         r'data-unit="([^"]+)">\s*<td[^>]*>.*?</td>\s*<td class="num">(\d+)</td>', html, re.S
     )
-    assert rows == [("P01", "0"), ("D01", "0"), ("C01", "3"), ("C02", "1")]
+    assert rows == [("C01", "3"), ("C02", "1"), ("P01", "0"), ("D01", "0")]
+    quiet = html[html.index('data-test="quiet-units"') :]
+    assert "2 đơn vị không có việc tồn đọng</summary>" in quiet
+    assert re.findall(r'data-unit="([^"]+)"', quiet) == ["P01", "D01"]
+    # What to do next: the most urgent alerts, worst first, with their tactic and capability.
+    nxt = html[
+        html.index('data-panel="cases.next-actions"') : html.index('data-panel="cases.reports"')
+    ]
+    assert re.findall(r'<li data-finding="(\d+)"', nxt) == [
+        str(world.ids[k]) for k in ("c01pol_critical", "c01_high", "c02_high", "c01_medium")
+    ]
+    assert "Bản sao bóng bị xoá" in nxt and 'data-test="next-overdue"' not in nxt
+
+
+def test_dashboard_puts_an_overdue_case_and_its_unit_on_top(
+    client: TestClient, world: WebWorld
+) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import BEFORE
+    from vigil.cases.triage import escalate
+
+    dep = world.deployment
+    with dep.store.session() as session:  # high in 'before' is due 8 hours after opening
+        late = escalate(
+            session,
+            dep.system(),
+            [world.ids["c02_high"]],
+            dep.policy(),
+            BEFORE - 20 * timedelta(hours=1),
+        )
+        late_id = late.id
+    form_login(client, "duty")
+    html = client.get("/").text
+    nxt = html[
+        html.index('data-panel="cases.next-actions"') : html.index('data-panel="cases.reports"')
+    ]
+    assert re.findall(r'<li data-case="(\d+)"', nxt) == [str(late_id)]
+    assert "VV-2026-0001" in nxt and "quá hạn" in nxt
+    assert str(world.ids["c02_high"]) not in re.findall(r'<li data-finding="(\d+)"', nxt)
+    busy = html[html.index('data-test="busy-units"') : html.index('data-test="quiet-units"')]
+    assert re.findall(r'data-unit="([^"]+)"', busy) == ["C02", "C01"]  # late before loaded
 
 
 def test_viewer_sees_no_triage_buttons_and_a_forged_post_is_refused(
