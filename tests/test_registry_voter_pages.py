@@ -155,3 +155,14 @@ def test_every_page_string_is_translated() -> None:
                "moved_away", "delisted", "Voter lists"]  # fmt: skip
     wanted = [m for m in found if isinstance(m, str)] + reasons
     assert [m for m in wanted if vi.gettext(m) == m] == []
+
+
+def test_one_polling_area_is_shown_and_exported_alone(world: WebWorld) -> None:
+    client, token = _client(world, "data1")
+    client.post("/registry/voters/build", data={"commune": "C01", "csrf_token": token})
+    html = client.get("/registry/voters/C01?area=C01-V01").text
+    assert sorted(_rows(html, "data-person")) == ["P1", "P2"]
+    assert "export?format=csv&version=1&area=C01-V01" in html
+    body = client.get("/registry/voters/C01/export?format=csv&area=C01-V01")
+    assert [line.split(",")[1] for line in body.text.splitlines()[1:]] == ["P1", "P2"]
+    assert body.headers["content-disposition"] == 'attachment; filename="voters-C01-C01-V01.csv"'

@@ -78,6 +78,7 @@ def show(
     version: Version = None,
     as_user: AsUser = None,
     limit: Annotated[int, typer.Option(help="Rows shown at most.")] = 50,
+    area: Annotated[str | None, typer.Option("--area", help="Only this polling area.")] = None,
 ) -> None:
     """A list's counts by polling area and its first rows, personal data masked."""
     from vigil.registry.voters.export import area_counts, find_list, read_list
@@ -87,7 +88,7 @@ def show(
         actor = officer_actor(session, dep.units, as_user) if as_user else dep.system("cli")
         vl = find_list(session, actor, commune, version)
         counts = area_counts(session, vl)
-        view = read_list(session, actor, vl, limit=limit)
+        view = read_list(session, actor, vl, limit=limit, area=area)
     console.print(
         f"{vl.commune} v{vl.version}: {vl.voters:,} voters for {vl.voting_day.isoformat()} "
         f"(born by {vl.born_by.isoformat()}), built by {vl.built_by} "
@@ -155,6 +156,7 @@ def export(
         typer.Option("--reveal", help="Unmasked names, birth dates and IDs (needs --as; audited)."),
     ] = False,
     lang: Annotated[str, typer.Option(help="Language of the PDF: vi or en.")] = "vi",
+    area: Annotated[str | None, typer.Option("--area", help="Only this polling area.")] = None,
 ) -> None:
     """Export a voter list (audited); personal data masked unless --reveal."""
     from vigil.registry.voters.export import export_list
@@ -167,7 +169,7 @@ def export(
     with open_deployment(data) as dep, dep.store.session() as session:
         actor = officer_actor(session, dep.units, as_user) if as_user else dep.system("cli")
         body = export_list(
-            dep, session, actor, commune, fmt, version=version, reveal=reveal, lang=lang
+            dep, session, actor, commune, fmt, version=version, reveal=reveal, lang=lang, area=area
         )
     if out is None:
         typer.echo(body.decode("utf-8"), nl=False)

@@ -177,15 +177,17 @@ def export_list(
     version: int | None = None,
     reveal: bool = False,
     lang: str = "vi",
+    area: str | None = None,
 ) -> bytes:
-    """The list as CSV (UTF-8) or PDF; audited, and a personal-data view when `reveal`."""
+    """The list (or one polling area of it) as CSV (UTF-8) or PDF; audited, and a personal-data
+    view when `reveal`."""
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; use csv or pdf")
     voter_list = find_list(session, actor, commune, version)
-    view = read_list(session, actor, voter_list, reveal=reveal, channel=f"export-{fmt}")
+    view = read_list(session, actor, voter_list, reveal=reveal, channel=f"export-{fmt}", area=area)
     audit(
         session, actor, "registry.voters.export", f"voter-list:{voter_list.id}",
-        {"format": fmt, "unmasked": reveal, "rows": len(view.rows)}, commune,
+        {"format": fmt, "unmasked": reveal, "rows": len(view.rows), "area": area}, commune,
     )  # fmt: skip
     if fmt == "csv":
         return to_csv(view).encode("utf-8")

@@ -8,6 +8,7 @@ commune outside the officer's units reads as not found.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -130,14 +131,17 @@ def reveal_submit(
 
 
 def _download(
-    dep: Deployment, user: WebUser, commune: str, fmt: str, version: int | None, reveal: bool
-) -> Response:
+    dep: Deployment, user: WebUser, commune: str, fmt: str, version: int | None, reveal: bool,
+    area: str,
+) -> Response:  # fmt: skip
     _commune(dep, user.actor, commune)
     with dep.store.session() as session:
         body = export_list(
-            dep, session, user.actor, commune, fmt, version=version, reveal=reveal, lang=user.lang
-        )
-    name = f"voters-{commune}{'-v' + str(version) if version else ''}.{fmt}"
+            dep, session, user.actor, commune, fmt, version=version, reveal=reveal,
+            lang=user.lang, area=area or None,
+        )  # fmt: skip
+    suffix = (f"-v{version}" if version else "") + (f"-{area}" if area else "")
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"voters-{commune}{suffix}.{fmt}")
     return Response(
         body,
         media_type=_MEDIA[fmt],
@@ -152,9 +156,10 @@ def export_masked(
     commune: str,
     fmt: Annotated[str, Query(alias="format", pattern="^(csv|pdf)$")] = "csv",
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    area: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """The list with personal data masked, as CSV or PDF (audited)."""
-    return _download(dep, user, commune, fmt, version, False)
+    """The list (or one polling area) with personal data masked, as CSV or PDF (audited)."""
+    return _download(dep, user, commune, fmt, version, False, area)
 
 
 @router.post("/registry/voters/{commune}/export")
@@ -164,6 +169,7 @@ def export_unmasked(
     commune: str,
     fmt: Annotated[str, Form(alias="format", pattern="^(csv|pdf)$")] = "csv",
     version: Annotated[int | None, Form(ge=1, le=1_000_000)] = None,
+    area: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The list unmasked: a personal-data view (VIEW_PERSONAL, audited)."""
-    return _download(dep, user, commune, fmt, version, True)
+    return _download(dep, user, commune, fmt, version, True, area)
