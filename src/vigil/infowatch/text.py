@@ -95,8 +95,11 @@ def teencode() -> dict[str, str]:
 def tokens(text: str) -> list[str]:
     """Folded word tokens (syllables, for Vietnamese) of `text`, teencode expanded."""
     table = teencode()
+    found: list[str] = _TOKEN.findall(strip_diacritics(text.lower()))
+    if table.keys().isdisjoint(found):  # most texts: no teencode to expand
+        return found
     out: list[str] = []
-    for token in _TOKEN.findall(strip_diacritics(text.lower())):
+    for token in found:
         out.extend(table.get(token, token).split())
     return out
 

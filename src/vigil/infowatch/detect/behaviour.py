@@ -1,9 +1,10 @@
 """`coordinated-campaign` and `narrative-spike`: behaviour across posts, never opinions.
 
-Campaigns: accounts meet when they post near-identical texts within an hour (MinHash LSH from
-datasketch over word shingles), push the same link within seconds, or were opened in one burst
-of new accounts. Pairs that meet often enough make a co-activity graph (networkx); each
-connected group, split into communities when large, is one campaign, named by its first post.
+Campaigns: accounts meet when they post near-identical texts within an hour (datasketch's
+MinHash LSH over word shingles, computed in bulk by `nearcopies`), push the same link within
+seconds, or were opened in one burst of new accounts. Pairs that meet often enough make a
+co-activity graph (networkx); each connected group, split into communities when large, is one
+campaign, named by its first post.
 Spikes: posts per election topic per hour against the median of the hours before.
 Settings in `data/behaviour.yaml`.
 """
@@ -24,10 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import yaml
-from datasketch import MinHash, MinHashLSH
 
 from vigil.core.finding import Finding
 from vigil.core.severity import Severity
+from vigil.infowatch.detect.gate import PatternGate
+from vigil.infowatch.detect.nearcopies import (
+    Bands,
+    seconds_since,
+    shingle_lists,
+    signatures,
+)
 from vigil.infowatch.detect.posts import post_key
 from vigil.infowatch.text import fold
 
@@ -91,25 +98,28 @@ class _Edges:
 
 
 def _near_duplicates(rows: list[dict[str, Any]], cfg: dict[str, Any], edges: _Edges) -> None:
+    """Pairs of near-identical texts (MinHash LSH, see `nearcopies`) from distinct accounts
+    within the window, in the order datasketch's index would give them."""
     window = timedelta(minutes=cfg["window_minutes"])
-    n = cfg["shingle"]
-    lsh = MinHashLSH(threshold=cfg["lsh_threshold"], num_perm=cfg["num_perm"])
     kept: list[int] = []
-    shingles: list[list[bytes]] = []
+    texts: list[list[str]] = []
     for i, row in enumerate(rows):
         words = folded(row).split()
-        if len(words) < cfg["min_tokens"]:
-            continue
-        kept.append(i)
-        shingles.append([" ".join(words[j : j + n]).encode() for j in range(len(words) - n + 1)])
+        if len(words) >= cfg["min_tokens"]:
+            kept.append(i)
+            texts.append(words)
     if not kept:
         return
-    hashes = MinHash.bulk(shingles, num_perm=cfg["num_perm"])
-    with lsh.insertion_session() as session:
-        for i, h in zip(kept, hashes, strict=True):
-            session.insert(i, h)
-    for i, h in zip(kept, hashes, strict=True):
-        for j in lsh.query(h):
+    bands = Bands(
+        signatures(shingle_lists(texts, cfg["shingle"]), cfg["num_perm"]),
+        kept,
+        cfg["lsh_threshold"],
+    )
+    times = seconds_since([rows[i]["created_at"] for i in kept])
+    # Only posts with a later post in one of their buckets can pair; the others are not queried.
+    for position in bands.later_mates(times, window.total_seconds() + 1.0).tolist():
+        i = kept[position]
+        for j in bands.query(position):
             if j <= i:
                 continue
             a, b = rows[i], rows[j]
@@ -239,6 +249,7 @@ class Spike:
 def find_spikes(rows: list[dict[str, Any]]) -> list[Spike]:
     cfg = behaviour_rules()["spike"]
     topics = [(t, re.compile(t["regex"])) for t in behaviour_rules()["topics"]]
+    gate = PatternGate([t["regex"] for t in behaviour_rules()["topics"]])
     bucket = timedelta(minutes=cfg["bucket_minutes"])
     counts: dict[str, Counter[datetime]] = defaultdict(Counter)
     examples: dict[tuple[str, datetime], list[str]] = defaultdict(list)
@@ -246,7 +257,8 @@ def find_spikes(rows: list[dict[str, Any]]) -> list[Spike]:
     for row in rows:
         text = folded(row)
         at = origin + ((row["created_at"] - origin) // bucket) * bucket
-        for topic, regex in topics:
+        for k in gate.candidates(text):  # in order; the other topics cannot match
+            topic, regex = topics[k]
             if regex.search(text):
                 counts[topic["id"]][at] += 1
                 if len(examples[(topic["id"], at)]) < 10:

@@ -107,6 +107,14 @@ class Bm25:
         return out
 
 
+#: 1 + log(tf) of the small term counts, computed once.
+_SUBLINEAR = [0.0] + [1 + math.log(tf) for tf in range(1, 64)]
+
+
+def _sublinear(tf: int) -> float:
+    return _SUBLINEAR[tf] if tf < len(_SUBLINEAR) else 1 + math.log(tf)
+
+
 class Tfidf:
     """TF-IDF (sublinear tf) cosine of a query against a few documents."""
 
@@ -124,16 +132,21 @@ class Tfidf:
                 self.postings[t].append((i, w / norm))
 
     def scores(self, query: Counter[str]) -> dict[int, float]:
-        weights = {t: (1 + math.log(tf)) * self.idf[t] for t, tf in query.items() if t in self.idf}
-        norm = (
-            math.sqrt(
-                sum(
-                    ((1 + math.log(tf)) * self.idf.get(t, math.log(len(self.idf) + 1) + 1)) ** 2
-                    for t, tf in query.items()
-                )
-            )
-            or 1.0
-        )
+        # The same arithmetic in the same order as the plain formulas, each term computed once:
+        # weight (1 + log tf) * idf of the known n-grams; norm over all, unknown ones at the
+        # idf of an n-gram seen in no document.
+        unknown = math.log(len(self.idf) + 1) + 1
+        weights: dict[str, float] = {}
+        squares: list[float] = []
+        for t, tf in query.items():
+            sub = _sublinear(tf)
+            idf = self.idf.get(t)
+            if idf is None:
+                squares.append((sub * unknown) ** 2)
+            else:
+                weights[t] = w = sub * idf
+                squares.append(w**2)
+        norm = math.sqrt(sum(squares)) or 1.0
         out: dict[int, float] = defaultdict(float)
         for t, w in weights.items():
             for i, dw in self.postings[t]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from vigil.infowatch.detect.gate import PatternGate
+
 RULES = Path(__file__).parents[1] / "data" / "scam.yaml"
 
 
@@ -41,8 +43,8 @@ class ScamRules:
     indicator_weight: float
     patterns: tuple[Pattern, ...]
     counter: tuple[re.Pattern[str], ...]
-    #: One pass over a text finds whether any pattern may match (most posts: none).
-    anything: re.Pattern[str]
+    #: The patterns that may match a text, found in a quicker pass (see `gate`).
+    gate: PatternGate
 
 
 @cache
@@ -59,7 +61,7 @@ def scam_rules() -> ScamRules:
         float(raw["indicator_weight"]),
         patterns,
         tuple(re.compile(c) for c in raw["counter"]),
-        re.compile("|".join(f"(?:{p['regex']})" for p in raw["patterns"])),
+        PatternGate([p["regex"] for p in raw["patterns"]]),
     )
 
 
@@ -73,13 +75,13 @@ def score_scam(
     rules = scam_rules()
     result = ScamScore(0.0)
     keep = 1.0
-    if rules.anything.search(folded):
-        for pattern in rules.patterns:
-            if pattern.regex.search(folded):
-                keep *= 1.0 - pattern.weight
-                result.patterns.append(pattern.id)
-                result.reasons_en.append(pattern.reason_en)
-                result.reasons_vi.append(pattern.reason_vi)
+    for k in rules.gate.candidates(folded):  # in order; the others cannot match
+        pattern = rules.patterns[k]
+        if pattern.regex.search(folded):
+            keep *= 1.0 - pattern.weight
+            result.patterns.append(pattern.id)
+            result.reasons_en.append(pattern.reason_en)
+            result.reasons_vi.append(pattern.reason_vi)
     for hit in link_hits:
         keep *= 1.0 - rules.link_weight
         result.patterns.append(f"lookalike-link:{hit}")
