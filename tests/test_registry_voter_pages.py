@@ -152,7 +152,7 @@ def test_every_page_string_is_translated() -> None:
         ]
     assert len(found) > 30
     reasons = ["added", "removed", "came_of_age", "moved_in", "listed", "died", "death_record",
-               "moved_away", "delisted", "Voter lists"]  # fmt: skip
+               "moved_away", "delisted", "Voter lists", "moved", "area_changed"]  # fmt: skip
     wanted = [m for m in found if isinstance(m, str)] + reasons
     assert [m for m in wanted if vi.gettext(m) == m] == []
 

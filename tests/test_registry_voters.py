@@ -251,3 +251,24 @@ def test_any_mapping_text_is_read_or_refused_with_a_location(tmp_path: Path, tex
         return
     for village, area in areas.mapping.items():
         assert village and area and len(area) <= 64
+
+
+def test_a_voter_in_another_polling_area_is_a_move(registry: Deployment) -> None:
+    with registry.store.session() as session:
+        build_voter_list(session, registry, registry.system("t"), "C01")
+    lake = registry.lake
+    for batch in lake.batches(PERSONS):
+        (lake.folder(PERSONS) / f"{batch}.parquet").unlink()
+    now = [dict(p, village="C01-V02", household_id="H2") if p["person_id"] == "P1" else p
+           for p in PEOPLE]  # fmt: skip
+    write(registry, PERSONS, "persons", now, "p2")
+    with registry.store.session() as session:
+        built = build_voter_list(session, registry, registry.system("t"), "C01")
+        changes = [
+            (c.person_id, c.change, c.reason, c.polling_area)
+            for c in session.scalars(
+                select(VoterChange).where(VoterChange.list_id == built.list_id)
+            )
+        ]
+    assert (built.added, built.removed) == (0, 0)
+    assert changes == [("P1", "moved", "area_changed", "C01-V02")]

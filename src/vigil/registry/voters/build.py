@@ -33,7 +33,8 @@ from vigil.registry.voters.eligibility import (
 from vigil.registry.voters.models import VoterChange, VoterEntry, VoterList
 from vigil.store.audit import audit
 
-ADDED, REMOVED = "added", "removed"
+#: A voter on both lists whose polling area changed is "moved" (reason area_changed).
+ADDED, REMOVED, MOVED = "added", "removed", "moved"
 # Core inserts: the ORM's bulk path costs about as much again per row (measured).
 _ENTRIES = cast(Table, VoterEntry.__table__)
 _CHANGES = cast(Table, VoterChange.__table__)
@@ -231,6 +232,10 @@ def _store_list(
         {"list_id": row.id, "person_id": pid, "change": REMOVED, "reason": removed_why[pid],
          "polling_area": before[pid]}
         for pid in gone
+    ] + [
+        {"list_id": row.id, "person_id": pid, "change": MOVED, "reason": "area_changed",
+         "polling_area": area_of[pid]}
+        for pid in sorted(set(before) & set(area_of)) if before[pid] != area_of[pid]
     ]  # fmt: skip
     if changes:
         session.execute(insert(_CHANGES), changes)

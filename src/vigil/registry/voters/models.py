@@ -61,9 +61,9 @@ class VoterChange(Base):
         ForeignKey("registry_voter_lists.id", ondelete="CASCADE"), primary_key=True
     )
     person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    #: "added" or "removed".
+    #: "added", "removed" or "moved" (on both lists, in another polling area now).
     change: Mapped[str] = mapped_column(String(16))
     #: Why, as far as the registry tells: came_of_age, listed, moved_in (added); died,
-    #: death_record, moved_away, delisted (removed).
+    #: death_record, moved_away, delisted (removed); area_changed (moved).
     reason: Mapped[str] = mapped_column(String(32))
     polling_area: Mapped[str] = mapped_column(String(64))
