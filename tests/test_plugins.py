@@ -307,7 +307,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             },
             {"path": "/registry/voters", "label": "Voter lists", "permission": "view", "order": 62},
         ],
-        "dashboard": [],
+        "dashboard": ["registry.voters"],
         "templates": ["vigil/registry/templates"],
         "migrations": [
             {"folder": "vigil/registry/migrations", "revisions": ["0001_registry", "0002_voters"]}

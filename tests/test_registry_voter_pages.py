@@ -166,3 +166,15 @@ def test_one_polling_area_is_shown_and_exported_alone(world: WebWorld) -> None:
     body = client.get("/registry/voters/C01/export?format=csv&area=C01-V01")
     assert [line.split(",")[1] for line in body.text.splitlines()[1:]] == ["P1", "P2"]
     assert body.headers["content-disposition"] == 'attachment; filename="voters-C01-C01-V01.csv"'
+
+
+def test_the_dashboard_panel_counts_the_officers_lists(world: WebWorld) -> None:
+    client, token = _client(world, "data1")
+    client.post("/registry/voters/build", data={"commune": "C01", "csrf_token": token})
+    panel = re.search(r'data-panel="registry.voters".*?</section>', client.get("/").text, re.S)
+    assert panel
+    counts = {k: v[1] for k, v in _rows(panel.group(0), "data-count").items()}
+    assert counts == {"lists": "1 / 1", "voters": "4", "added": "0", "removed": "0"}
+    other, _ = _client(world, "data2")
+    panel = re.search(r'data-panel="registry.voters".*?</section>', other.get("/").text, re.S)
+    assert panel and "Chưa lập danh sách." in panel.group(0)

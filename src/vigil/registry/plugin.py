@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigil.plugins import Detection, NavItem, hookimpl
+from vigil.plugins import DashboardPanel, Detection, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import typer
@@ -79,3 +79,11 @@ def vigil_nav() -> Iterable[NavItem]:
         NavItem("/registry/duplicates", "Duplicate review queue", order=61),
         NavItem("/registry/voters", "Voter lists", order=62),
     ]
+
+
+@hookimpl
+def vigil_dashboard() -> Iterable[DashboardPanel]:
+    """The voter lists of the officer's communes (registry/voters/pages)."""
+    from vigil.registry.voters.pages import PANELS
+
+    return PANELS

@@ -20,10 +20,18 @@ from vigil.core.access import Actor, Permission
 from vigil.core.errors import NotFoundError
 from vigil.core.units import UnitKind
 from vigil.deployment import Deployment
+from vigil.plugins import DashboardPanel
 from vigil.registry.voters.build import build_voter_list, latest_list
 from vigil.registry.voters.export import area_counts, export_list, find_list, read_list
 from vigil.registry.voters.models import VoterList
-from vigil.web.deps import DeploymentDep, PersonalViewer, Viewer, WebUser, require
+from vigil.web.deps import (
+    DeploymentDep,
+    PersonalViewer,
+    Viewer,
+    WebUser,
+    get_deployment,
+    require,
+)
 
 router = APIRouter(include_in_schema=False)
 DataOfficer = Annotated[WebUser, Depends(require(Permission.MANAGE_DATA))]
@@ -173,3 +181,23 @@ def export_unmasked(
 ) -> Response:
     """The list unmasked: a personal-data view (VIEW_PERSONAL, audited)."""
     return _download(dep, user, commune, fmt, version, True, area)
+
+
+def _dashboard(request: Request, user: WebUser) -> dict[str, object]:
+    """The officer's communes: how many have a voter list, their voters and latest changes."""
+    dep = get_deployment(request)
+    visible = [u.code for u in dep.units.of_kind(UnitKind.COMMUNE) if user.actor.sees(u.code)]
+    with dep.store.reader() as session:
+        lists = [vl for vl in (latest_list(session, c) for c in visible) if vl is not None]
+    return {
+        "voter_communes": len(visible),
+        "voter_lists": len(lists),
+        "voter_total": sum(vl.voters for vl in lists),
+        "voter_added": sum(vl.added for vl in lists),
+        "voter_removed": sum(vl.removed for vl in lists),
+    }
+
+
+PANELS = (
+    DashboardPanel("registry.voters", "registry_voters_dashboard.html", _dashboard, order=62),
+)
