@@ -154,12 +154,15 @@ def test_the_period_is_selectable(client: TestClient, world: WebWorld) -> None:
     # The C02 lookalike domain came in at 10:00 local the day before; no note was written then.
     assert finding_ids(section(html, "came-in")) == {world.ids["c02_high"]}
     assert "Không có ghi chú." in section(html, "notes")
+    # A period typed wrong: back to the current shift, the reason said there.
     backwards = client.get("/duty/handover", params={"start": SHIFT["end"], "end": SHIFT["start"]})
-    assert backwards.status_code == 422
+    assert (backwards.status_code, backwards.headers["location"]) == (303, "/duty/handover")
+    client.get("/duty/handover")
     too_long = client.get(
         "/duty/handover", params={"start": "2026-01-01T07:00", "end": "2026-02-01T07:00"}
     )
-    assert too_long.status_code == 422
+    assert (too_long.status_code, too_long.headers["location"]) == (303, "/duty/handover")
+    assert "Một lần giao ca bao quát tối đa 7 ngày" in client.get("/duty/handover").text
 
 
 def test_a_c02_officer_sees_only_c02(client: TestClient, world: WebWorld) -> None:
@@ -267,4 +270,8 @@ def test_daily_report_from_the_dashboard(
     bad_day = client.post(
         "/reports/daily", data={"day": "01/02/2026", "format": "pdf", "csrf_token": token}
     )
-    assert bad_day.status_code == 422
+    # Said on the dashboard the form is on, in the officer's language.
+    assert (bad_day.status_code, bad_day.headers["location"]) == (303, "/")
+    assert "day: không phải ngày hợp lệ: &#39;01/02/2026&#39; (nhập theo dạng 2026-03-14)" in (
+        client.get("/").text
+    )

@@ -103,12 +103,13 @@ def add_shift(
         raise ValidationError("a shift must end after it starts")
     if ends - starts > MAX_SHIFT:
         raise ValidationError(
-            f"a shift may last at most {MAX_SHIFT.total_seconds() / 3600:g} hours"
+            "a shift may last at most %(hours)s hours",
+            params={"hours": f"{MAX_SHIFT.total_seconds() / 3600:g}"},
         )
     role = _role(role_on_shift)
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
-        raise NotFoundError(f"no active user {username!r}")
+        raise NotFoundError("no active user %(owner)r", params={"owner": username})
     actor.require_unit(user.unit)
     if Permission.TRIAGE not in grants(Role(user.role)):
         raise ValidationError(
@@ -122,7 +123,10 @@ def add_shift(
         )
     )
     if clash is not None:
-        raise ConflictError(f"{username} is already on shift {clash} at that time")
+        raise ConflictError(
+            "%(user)s is already on shift %(shift)s at that time",
+            params={"user": username, "shift": clash},
+        )
     shift = DutyShift(
         unit=unit,
         username=username,

@@ -49,7 +49,10 @@ def parse_local_time(text: str, field: str = "time") -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as e:
-        raise ValidationError(f"{field}: not a date and time: {text!r} (use {TIME_EXAMPLE})") from e
+        raise ValidationError(
+            "%(field)s: not a date and time: %(text)r (use %(example)s)",
+            params={"field": field, "text": text, "example": TIME_EXAMPLE},
+        ) from e
     return to_utc(value if value.tzinfo else value.replace(tzinfo=PROVINCE_TZ))
 
 
@@ -65,7 +68,10 @@ def parse_local_day(text: str, field: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as e:
-        raise ValidationError(f"{field}: not a date: {text!r} (use {DAY_EXAMPLE})") from e
+        raise ValidationError(
+            "%(field)s: not a date: %(text)r (use %(example)s)",
+            params={"field": field, "text": text, "example": DAY_EXAMPLE},
+        ) from e
 
 
 def local_day(value: datetime) -> date:

@@ -58,7 +58,12 @@ def alerts_page(
 ) -> Response:
     labels = capability_labels()
     with dep.store.reader() as session:
-        page = alert_queue(session, user.actor, dep.policy(), filt)
+        try:
+            page = alert_queue(session, user.actor, dep.policy(), filt)
+        except REFUSALS as e:  # a unit outside the officer's scope, an unknown status
+            if not request.url.query:
+                raise
+            return refused(request, user.lang, e, "/alerts")
         return render(
             request,
             "alerts.html",

@@ -53,7 +53,10 @@ def cases_page(
 ) -> Response:
     now = dep.now()
     with dep.store.reader() as session:
-        cases = list_cases(session, user.actor, status or None, now if overdue else None, 500)
+        try:
+            cases = list_cases(session, user.actor, status or None, now if overdue else None, 500)
+        except REFUSALS as e:  # an unknown status typed in the address
+            return refused(request, user.lang, e, "/cases")
         return render(
             request,
             "cases.html",

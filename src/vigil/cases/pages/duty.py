@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.cases.duty import add_shift, coverage_gaps, roster
 from vigil.cases.models import ShiftRole
+from vigil.cases.pages.feedback import REFUSALS, refused
 from vigil.core.access import Permission
 from vigil.core.clock import local_day_bounds, parse_local_time, to_local
 from vigil.core.i18n import _
@@ -72,14 +73,18 @@ def shift_submit(
     request: Request,
     dep: DeploymentDep,
     user: DutyManager,
-    unit: Annotated[str, Form(max_length=32)],
-    username: Annotated[str, Form(min_length=1, max_length=64)],
-    starts: Annotated[str, Form(max_length=32)],
-    ends: Annotated[str, Form(max_length=32)],
+    unit: Annotated[str, Form(max_length=32)] = "",
+    username: Annotated[str, Form(max_length=64)] = "",
+    starts: Annotated[str, Form(max_length=32)] = "",
+    ends: Annotated[str, Form(max_length=32)] = "",
     role_on_shift: Annotated[str, Form(max_length=16)] = "officer",
 ) -> Response:
-    lo, hi = parse_local_time(starts, "starts"), parse_local_time(ends, "ends")
-    with dep.store.session() as session:
-        add_shift(session, user.actor, unit, username.strip(), lo, hi, role_on_shift)
+    back = "/duty?" + urlencode({"unit": unit})
+    try:
+        lo, hi = parse_local_time(starts, "starts"), parse_local_time(ends, "ends")
+        with dep.store.session() as session:
+            add_shift(session, user.actor, unit, username.strip(), lo, hi, role_on_shift)
+    except REFUSALS as e:  # a typo in a time, a clash: said on the roster page
+        return refused(request, user.lang, e, back)
     web_session.flash(request, "ok", _("Shift added for %(name)s.", user.lang) % {"name": username})
-    return RedirectResponse("/duty?" + urlencode({"unit": unit}), status_code=303)
+    return RedirectResponse(back, status_code=303)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.cases.handover import MAX_NOTE, add_handover_note, build_handover
+from vigil.cases.pages.feedback import REFUSALS, refused
 from vigil.core.access import Permission
 from vigil.core.clock import parse_optional_time, to_local
 from vigil.core.errors import ValidationError
@@ -54,14 +55,28 @@ def handover_page(
     from vigil.cases.reports.handover import MAX_PERIOD, shift_period
 
     actor = user.actor
-    lo = parse_optional_time(start, "start")
-    hi = parse_optional_time(end, "end")
-    period_start, period_end = shift_period(dep, actor, lo, hi)
-    if period_end - period_start > MAX_PERIOD:
-        raise ValidationError(f"a handover covers at most {MAX_PERIOD.days} days")
+    try:
+        lo = parse_optional_time(start, "start")
+        hi = parse_optional_time(end, "end")
+        period_start, period_end = shift_period(dep, actor, lo, hi)
+        if period_end - period_start > MAX_PERIOD:
+            raise ValidationError(
+                "a handover covers at most %(days)s days", params={"days": MAX_PERIOD.days}
+            )
+    except REFUSALS as e:
+        if not (start or end):
+            raise
+        return refused(request, user.lang, e, PAGE)  # a period typed wrong: the current shift
     now = dep.now()
     with dep.store.reader() as session:
-        h = build_handover(session, actor, dep.policy(period_start), period_start, period_end, now)
+        try:
+            h = build_handover(
+                session, actor, dep.policy(period_start), period_start, period_end, now
+            )
+        except REFUSALS as e:  # a period that ends before it starts
+            if not (start or end):
+                raise
+            return refused(request, user.lang, e, PAGE)
         people = {h.outgoing, *(n.author for n in h.notes)}
         if h.incoming:
             people.add(h.incoming)
@@ -93,10 +108,13 @@ def note_submit(
     request: Request,
     dep: DeploymentDep,
     user: DutyManager,
-    text: Annotated[str, Form(min_length=1, max_length=MAX_NOTE)],
+    text: Annotated[str, Form(max_length=MAX_NOTE)] = "",
     next: Annotated[str, Form()] = PAGE,
 ) -> Response:
-    with dep.store.session() as session:
-        add_handover_note(session, user.actor, text, now=dep.now())
+    try:
+        with dep.store.session() as session:
+            add_handover_note(session, user.actor, text, now=dep.now())
+    except REFUSALS as e:
+        return refused(request, user.lang, e, next)
     web_session.flash(request, "ok", _("Note added.", user.lang))
     return RedirectResponse(safe_next(next), status_code=303)

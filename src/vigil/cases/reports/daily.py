@@ -112,9 +112,9 @@ def _readiness(
     return sorted(loads.values(), key=UnitLoad.sort_key)
 
 
-def report_day(dep: Deployment, text: str | None) -> date:
+def report_day(dep: Deployment, text: str | None, field: str = "--date") -> date:
     """The day a person asked for (`--date`, the form's day), or the deployment's today."""
-    return parse_local_day(text, "--date") if text else local_day(dep.now())
+    return parse_local_day(text, field) if text else local_day(dep.now())
 
 
 def daily_report(dep: Deployment, actor: Actor, day: date, lang: str) -> Report:
