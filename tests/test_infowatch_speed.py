@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,10 @@ from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.infowatch.demo.stream import FALSE_POSTS, SCAMS
+from vigil.infowatch.demo.stream import CLAIMS, FALSE_POSTS, SCAMS
 from vigil.infowatch.detect import behaviour
 from vigil.infowatch.detect.behaviour import behaviour_rules, find_campaigns
+from vigil.infowatch.detect.claims import ClaimMatcher, word_features
 from vigil.infowatch.detect.gate import PatternGate, regex_starts
 from vigil.infowatch.detect.nearcopies import (
     Bands,
@@ -186,3 +188,18 @@ def test_gate_on_any_mix_of_scam_words(words: list[str]) -> None:
     text = " ".join(words)
     matching = [k for k, p in enumerate(rules.patterns) if p.regex.search(text)]
     assert set(matching) <= set(rules.gate.candidates(text))
+
+
+CLAIM_WORDS = sorted({w for _, t in FALSE_POSTS for w in fold(t).split()} | {"la", "va", "pho"})
+
+
+@cache
+def _claims() -> ClaimMatcher:
+    return ClaimMatcher((k, k, v) for k, v in CLAIMS.items())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(CLAIM_WORDS), max_size=40))
+def test_claim_matcher_builds_only_the_features_that_score(words: list[str]) -> None:
+    matcher = _claims()
+    assert set(matcher.known_words(words)) == matcher.vocabulary & set(word_features(words))

@@ -95,7 +95,8 @@ def teencode() -> dict[str, str]:
 def tokens(text: str) -> list[str]:
     """Folded word tokens (syllables, for Vietnamese) of `text`, teencode expanded."""
     table = teencode()
-    found: list[str] = _TOKEN.findall(strip_diacritics(text.lower()))
+    lower = text.lower()
+    found: list[str] = _TOKEN.findall(lower if lower.isascii() else strip_diacritics(lower))
     if table.keys().isdisjoint(found):  # most texts: no teencode to expand
         return found
     out: list[str] = []

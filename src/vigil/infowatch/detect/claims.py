@@ -189,13 +189,25 @@ class ClaimMatcher:
         self.chars = Tfidf([char_features(t) for t in folded])
         self.threshold, self.margin, self.word_weight = threshold, margin, word_weight
         self.vocabulary = frozenset(self.words.postings)
+        # The vocabulary as the syllables and syllable pairs it was built from, so a post's
+        # features outside it, which score nothing, are never built.
+        self._syllables = frozenset(t for f in folded for t in f if t not in STOPWORDS)
+        self._pairs = {p: f"{p[0]}_{p[1]}" for f in folded for p in itertools.pairwise(f)}
+
+    def known_words(self, folded: Sequence[str]) -> list[str]:
+        """The word features of a folded text that are in the vocabulary (with repeats): the
+        same keys as `word_features(folded)` has in common with it."""
+        found = [t for t in folded if t in self._syllables]
+        pairs = self._pairs
+        found.extend(pairs[p] for p in itertools.pairwise(folded) if p in pairs)
+        return found
 
     def doc_scores(
         self, text: str, folded: list[str] | None = None, *, quick: bool = False
     ) -> dict[int, float]:
         folded = tokens(text) if folded is None else folded
-        words = word_features(folded)
-        if not self.vocabulary.intersection(words):
+        words = self.known_words(folded)
+        if not words:
             return {}
         by_word = self.words.scores(words)
         # A text whose words barely touch any claim is not read letter by letter (most posts).
