@@ -72,6 +72,12 @@ def test_signatures_equal_datasketch(shingle: int, num_perm: int) -> None:
     assert np.array_equal(signatures(shingles, num_perm), _datasketch(shingles, num_perm))
 
 
+def test_signatures_of_empty_lists_equal_datasketch() -> None:
+    shingles = [[], ["a b"], [], ["b c", "c d"]]
+    assert np.array_equal(signatures(shingles, 32), _datasketch(shingles, 32))
+    assert np.array_equal(signatures([[]], 32), _datasketch([[]], 32))
+
+
 def test_shingles_as_datasketch_is_given_them() -> None:
     assert shingle_lists([["a", "b", "c"]], 2) == [["a b", "b c"]]
     assert shingle_lists([["a", "b", "c"]], 3) == [["a b c"]]

@@ -58,9 +58,15 @@ def _permuted(template: MinHash, hv: np.ndarray) -> np.ndarray | None:
 
 
 def signatures(shingles: Sequence[list[str]], num_perm: int) -> np.ndarray:
-    """The MinHash values of each list of shingles (one row each, none empty), value for value
-    those of `MinHash.bulk([[s.encode() ...]], num_perm=num_perm)`."""
+    """The MinHash values of each list of shingles (one row each), value for value those of
+    `MinHash.bulk([[s.encode() ...]], num_perm=num_perm)`."""
     template = MinHash(num_perm=num_perm)
+    if not all(shingles):  # an empty list keeps the initial values
+        filled = [k for k, one in enumerate(shingles) if one]
+        found = signatures([shingles[k] for k in filled], num_perm)
+        out = np.tile(template.hashvalues, (len(shingles), 1)).astype(found.dtype)
+        out[filled] = found
+        return out
     index: dict[str, int] = {}
     codes = [index.setdefault(s, len(index)) for one in shingles for s in one]
     hv = np.fromiter((template.hashfunc(s.encode()) for s in index), np.uint64, len(index))
