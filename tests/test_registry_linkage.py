@@ -56,6 +56,81 @@ def test_records_split_and_fold_vietnamese_names() -> None:
     assert (b["middle"], b["middle_ascii"]) == ("van thanh", "van thanh")
     assert b["citizen_id"] is None and b["sex"] is None
     assert c["family"] is None and c["full_ascii"] is None
+    assert a["birth_text"] == "19900512" and a["name_key"] == "dao nguyen thi"
+
+
+def test_records_take_the_name_in_parts_when_the_source_keeps_it_so() -> None:
+    """A source with family and given names apart: a missing family name leaves the given
+    name where it is (split at spaces, 'Smith' alone would have become the given name)."""
+    table = pa.table(
+        {
+            "id": ["1", "2"],
+            "family_name": ["Smith", None],
+            "given_name": [" Ann  Marie", "Smith"],
+            "village": ["Thôn  Đông", None],
+        }
+    )
+    a, b = linkage_records(table, "id").to_pylist()
+    assert (a["family"], a["given"], a["full_ascii"]) == ("smith", "ann marie", "smith ann marie")
+    assert (b["family"], b["given"], b["full_ascii"]) == (None, "smith", "smith")
+    assert a["name_key"] == "ann marie smith" and a["village"] == "thon dong"
+
+
+def test_broad_blocking_is_kept_only_where_it_is_affordable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each broad rule is counted on the records: under the budget it is used, over it not."""
+    from vigil.registry.linkage import model as spec
+    from vigil.registry.linkage.link import _affordable, _engine, _view
+
+    families = ["Nguyễn"] * 30 + ["Trần"] * 10
+    table = pa.table(
+        {
+            "person_id": [f"NK{i:03d}" for i in range(40)],
+            "full_name": [f"{f} Văn {chr(65 + i % 20)}{i}" for i, f in enumerate(families)],
+            "birth_date": [date(1950 + i, 1, 1) for i in range(40)],
+        }
+    )
+    records = linkage_records(table)
+    # 30 Nguyễn and 10 Trần: 30² + 10² ordered pairs, each record with itself included, 500
+    # counted (435 + 45 pairs to score); every other broad rule counts 20 (each record alone).
+    monkeypatch.setattr(spec, "BROAD_BUDGET", 499)
+    with _engine(None) as eng:
+        kept = _affordable(eng, _view(eng, records), records.num_rows)
+    assert ("family_ascii",) not in kept and ("birth_date",) in kept
+    monkeypatch.setattr(spec, "BROAD_BUDGET", 500)
+    with _engine(None) as eng:
+        assert ("family_ascii",) in _affordable(eng, _view(eng, records), records.num_rows)
+
+
+def test_names_written_the_other_way_round_still_link() -> None:
+    """The same person entered family name last (and once with a typo) links; the model is
+    trained on the records themselves, no labels."""
+    base = [
+        (f"NK{i:03d}", f"{f} {g}", date(1950 + i % 40, 1 + i % 12, 1 + i % 28), f"0011{i:08d}")
+        for i, (f, g) in enumerate(
+            (f, g)
+            for f in ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang", "Bui")
+            for g in ("An", "Binh", "Cuong", "Dung", "Giang", "Hanh", "Khanh", "Long")
+        )
+    ]
+    # Near-certain pairs for the prior (the same ID and name), then the swapped ones.
+    twins = [(f"TW{i:03d}", n, d, c) for i, (_, n, d, c) in enumerate(base[:12])]
+    swapped = [
+        ("SW001", "Khanh Bui", base[-2][2], base[-2][3]),
+        ("SW002", "Longg Bui", base[-1][2], base[-1][3]),
+    ]
+    rows = base + twins + swapped
+    table = pa.table(
+        {
+            "person_id": [r[0] for r in rows],
+            "full_name": [r[1] for r in rows],
+            "birth_date": [r[2] for r in rows],
+            "citizen_id": [r[3] for r in rows],
+        }
+    )
+    found = {(p.left, p.right) for p in dedupe(linkage_records(table))}
+    assert (base[-2][0], "SW001") in found and (base[-1][0], "SW002") in found
 
 
 def test_dedupe_finds_every_planted_duplicate_and_nothing_else(demo: DemoResult) -> None:
@@ -76,6 +151,7 @@ def test_dedupe_finds_every_planted_duplicate_and_nothing_else(demo: DemoResult)
             "citizen_id",
             "sex",
             "address",
+            "locality",
         }
 
 

@@ -63,9 +63,11 @@ class LinkedPair:
 
 @dataclass(frozen=True)
 class LinkageModel:
-    """A trained model: Splink's settings with its m and u probabilities and prior."""
+    """A trained model: Splink's settings with its m and u probabilities and prior, and the
+    blocking rules (columns of each) its predictions use."""
 
     settings: dict[str, Any]
+    blocking: tuple[tuple[str, ...], ...] = spec.BLOCKING
 
 
 def _check(records: pa.Table) -> None:
@@ -116,7 +118,8 @@ def train(records: pa.Table, engine: LakeEngine | None = None, *, seed: int = 1)
     if records.num_rows < 2:
         raise ValidationError("linkage needs at least two records to train on")
     with _engine(engine) as eng:
-        linker = Linker(_view(eng, records), spec.settings(), db_api=eng.linkage_api())
+        view = _view(eng, records)
+        linker = Linker(view, spec.settings(), db_api=eng.linkage_api())
         rules: list[Any] = [block_on(*cols) for cols in spec.DETERMINISTIC]
         linker.training.estimate_probability_two_random_records_match(
             rules, recall=spec.DETERMINISTIC_RECALL
@@ -133,7 +136,30 @@ def train(records: pa.Table, engine: LakeEngine | None = None, *, seed: int = 1)
                     records.num_rows,
                     " and ".join(cols),
                 )
-        return LinkageModel(linker.misc.save_model_to_json())
+        blocking = spec.BLOCKING + _affordable(eng, view, records.num_rows)
+        return LinkageModel(linker.misc.save_model_to_json(), blocking)
+
+
+def _affordable(eng: LakeEngine, view: str, rows: int) -> tuple[tuple[str, ...], ...]:
+    """The broad blocking rules that give these records at most `spec.BROAD_BUDGET` pairs."""
+    from splink import block_on
+    from splink.blocking_analysis import count_comparisons_from_blocking_rule
+
+    kept = []
+    for cols in spec.BROAD:
+        counted = count_comparisons_from_blocking_rule(
+            table_or_tables=[view],
+            blocking_rule=block_on(*cols),
+            link_type="dedupe_only",
+            db_api=eng.linkage_api(),
+            compute_post_filter_count=False,
+        )
+        # Ordered pairs, each record with itself included: twice the pairs to score, and more.
+        pairs = int(counted["number_of_comparisons_generated_pre_filter_conditions"]) // 2
+        if pairs <= spec.BROAD_BUDGET:
+            kept.append(cols)
+    _log.info("linkage: %d records; broad blocking rules kept: %s", rows, kept)
+    return tuple(kept)
 
 
 _TRAINED = ("m_probability", "u_probability", "tf_adjustment_weight", "tf_minimum_u_value")
@@ -144,7 +170,7 @@ def _for_engine(
 ) -> dict[str, Any]:
     """The trained model written in `sql_dialect`: the comparisons' SQL made afresh for that
     engine (a model trained on DuckDB keeps DuckDB's SQL), the trained numbers copied over."""
-    fresh = spec.settings(link_type).create_settings_dict(sql_dialect)
+    fresh = spec.settings(link_type, model.blocking).create_settings_dict(sql_dialect)
     trained = model.settings
     learnt = {
         (c["output_column_name"], level["label_for_charts"]): level

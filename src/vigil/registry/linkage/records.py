@@ -1,8 +1,11 @@
 """Persons as the linkage model compares them: names split and folded, dates taken apart.
 
-Any table with a person id, a full name and some of birth date, sex, citizen ID, commune and
-address becomes the same shape, so the registry, the death records and the candidates'
-declarations link alike. Done in Arrow compute, so a million persons take a couple of seconds.
+Any table with a person id, a full name and some of birth date, sex, citizen ID, commune,
+village and address becomes the same shape, so the registry, the death records and the
+candidates' declarations link alike. A source that keeps the name in parts (`family_name`,
+`middle_name`, `given_name`) is taken as it is rather than split at spaces: a record whose family
+name is missing then keeps its given name as the given name. Done in Arrow compute, so a million
+persons take a couple of seconds.
 """
 
 from __future__ import annotations
@@ -20,18 +23,23 @@ RECORD_COLUMNS = (
     "middle_ascii",
     "given_ascii",
     "full_ascii",
+    "name_key",
     "birth_date",
     "birth_year",
     "birth_month",
     "birth_day",
+    "birth_text",
     "sex",
     "citizen_id",
     "citizen_digits",
     "commune",
+    "village",
     "address_ascii",
 )
 #: What a source may carry besides its id and name; a missing one is null for every row.
-OPTIONAL = ("birth_date", "sex", "citizen_id", "commune", "address")
+OPTIONAL = ("birth_date", "sex", "citizen_id", "commune", "village", "address")
+#: The name in parts, when a source keeps it so (instead of one `full_name`).
+NAME_PARTS = ("family_name", "middle_name", "given_name")
 
 
 def _folded(text: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -59,14 +67,51 @@ def _sorted_digits(ids: pa.Array) -> pa.Array:
     )
 
 
-def linkage_records(table: pa.Table, id_column: str = "person_id") -> pa.Table:
-    """The linkage records of `table` (a `full_name` column, `id_column`, optional others)."""
-    name = pc.utf8_normalize(_column(table, "full_name", pa.string()), "NFC")
-    name = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, r"\s+", " "))
+def _clean(values: pa.Array) -> pa.Array:
+    """NFC, one space between words, no space at the ends."""
+    text = pc.utf8_normalize(values, "NFC")
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
+
+
+def _name_parts(table: pa.Table) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(full name, family, middle, given), lower case: from the parts when the source has them,
+    else from `full_name` split as a Vietnamese name is written (family first, given last)."""
+    if any(part in table.column_names for part in NAME_PARTS):
+        family, middle, given = (
+            _empty_to_null(pc.utf8_lower(_clean(_column(table, part, pa.string()))))
+            for part in NAME_PARTS
+        )
+        joined = pc.binary_join_element_wise(
+            pc.fill_null(family, ""), pc.fill_null(middle, ""), pc.fill_null(given, ""), " "
+        )
+        return _clean(joined), family, middle, given
+    name = _clean(_column(table, "full_name", pa.string()))
     lower = pc.utf8_lower(name)
     family = _empty_to_null(pc.extract_regex(lower, r"^(?P<v>\S+)\s").field("v"))
     given = _empty_to_null(pc.extract_regex(lower, r"(?P<v>\S+)$").field("v"))
     middle = _empty_to_null(pc.extract_regex(lower, r"^\S+\s+(?P<v>.+)\s+\S+$").field("v"))
+    return name, family, middle, given
+
+
+def _name_key(folded: pa.Array) -> pa.Array:
+    """The folded name's words in alphabetical order: the same whichever order they were
+    written in (family name first or last)."""
+    return pa.array(
+        [None if v is None else " ".join(sorted(v.split())) for v in folded.to_pylist()],
+        pa.string(),
+    )
+
+
+def _date_text(dates: pa.Array) -> pa.Array:
+    """YYYYMMDD, so that a mistyped digit is one edit."""
+    return pc.strftime(pc.cast(dates, pa.timestamp("s")), format="%Y%m%d")
+
+
+def linkage_records(table: pa.Table, id_column: str = "person_id") -> pa.Table:
+    """The linkage records of `table` (`id_column`, a `full_name` column or the name's parts
+    `family_name`, `middle_name`, `given_name`, and any of the optional others)."""
+    name, family, middle, given = _name_parts(table)
+    full = _empty_to_null(_folded(name))
     birth = _column(table, "birth_date", pa.date32())
     sex = _column(table, "sex", pa.string())
     cid = _empty_to_null(_column(table, "citizen_id", pa.string()))
@@ -79,15 +124,18 @@ def linkage_records(table: pa.Table, id_column: str = "person_id") -> pa.Table:
         "family_ascii": _folded(family),
         "middle_ascii": _folded(middle),
         "given_ascii": _folded(given),
-        "full_ascii": _empty_to_null(_folded(name)),
+        "full_ascii": full,
+        "name_key": _name_key(full),
         "birth_date": birth,
         "birth_year": pc.year(birth),
         "birth_month": pc.month(birth),
         "birth_day": pc.day(birth),
+        "birth_text": _date_text(birth),
         "sex": _empty_to_null(sex),
         "citizen_id": cid,
         "citizen_digits": _sorted_digits(cid),
-        "commune": _column(table, "commune", pa.string()),
+        "commune": _empty_to_null(_column(table, "commune", pa.string())),
+        "village": _empty_to_null(_folded(_column(table, "village", pa.string()))),
         "address_ascii": _empty_to_null(_folded(address)),
     }
     return pa.table(columns)

@@ -19,6 +19,7 @@ _PERSON_COLUMNS = (
     "sex",
     "citizen_id",
     "commune",
+    "village",
     "address",
 )
 
