@@ -17,12 +17,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from time import perf_counter
 
+from fastapi import FastAPI
+
 from _setup import start_postgres
 from vigil.cases.queue import AlertFilter, alert_counts, alert_queue, alerts_over_time
 from vigil.core.access import Actor, Role
 from vigil.core.config import Settings, write_secret
 from vigil.core.severity import Severity
 from vigil.deployment import Deployment
+from vigil.plugins import DashboardPanel
 from vigil.store.models import FindingRow
 from vigil.store.units import sync_units
 
@@ -169,6 +172,26 @@ def time_pages(dep: Deployment) -> None:
             timed(f"PAGE /alerts?severity=critical as {username}", get("/alerts?severity=critical"))
             timed(f"API /api/alerts as {username}", get("/api/alerts"))
             timed(f"PAGE / (dashboard) as {username}", get("/"), repeat=5)
+        time_panels(dep, app, username)
+
+
+def time_panels(dep: Deployment, app: FastAPI, username: str) -> None:
+    """Each dashboard panel's context (its queries) alone, as `username` sees it."""
+    from starlette.requests import Request
+
+    from vigil.store.users import actor_for, get_user
+    from vigil.web.deps import WebUser
+
+    with dep.store.reader() as s:
+        user = WebUser(actor_for(get_user(s, username), dep.units), username, "vi")
+    scope = {"type": "http", "app": app, "method": "GET", "path": "/", "headers": []}
+    request = Request({**scope, "query_string": b""})
+    for panel in app.state.dashboard:
+
+        def run(panel: DashboardPanel = panel) -> str:
+            return f"{len(panel.context(request, user))} keys"
+
+        timed(f"  panel {panel.key} as {username}", run, repeat=5)
 
 
 def main() -> None:

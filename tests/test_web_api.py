@@ -391,6 +391,20 @@ def test_case_work_over_the_api(client: TestClient, world: WebWorld) -> None:
     assert client.get("/api/cases", params={"status": "active"}).json() == []
 
 
+def test_escalating_what_no_playbook_fits_asks_for_one(client: TestClient, world: WebWorld) -> None:
+    headers = {"X-CSRF-Token": api_login(client, "duty")}
+    body = {"finding_ids": [world.ids["d01_low"]]}  # an inspection finding: no playbook fits
+    asked = client.post("/api/cases", json=body, headers=headers)
+    assert (asked.status_code, asked.json()["error"]["code"]) == (422, "playbook_needed")
+    assert client.get("/api/cases").json() == [] and status_of(world, "d01_low") == "new"
+    chosen = client.post(
+        "/api/cases", json={**body, "playbook": "malware_host"}, headers=headers
+    ).json()
+    assert (chosen["playbook"], chosen["owner"]) == ("malware_host", "duty")
+    steps = client.get(f"/api/cases/{chosen['id']}").json()["steps"]
+    assert len(steps) == 8
+
+
 def test_merge_folds_findings_into_the_target(client: TestClient, world: WebWorld) -> None:
     ids = world.ids
     headers = {"X-CSRF-Token": api_login(client, "c01")}
