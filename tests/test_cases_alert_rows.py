@@ -105,3 +105,18 @@ def test_the_queue_shows_readable_rows(client: TestClient) -> None:
     assert yara_id and sigma_id
     assert YARA_PATH in client.get(f"/findings/{yara_id.group(1)}").text
     assert SIGMA_ID in client.get(f"/findings/{sigma_id.group(1)}").text
+
+
+def test_report_lines_carry_no_paths(deployment: Deployment) -> None:
+    from vigil.cases.reports.lines import alert_line
+    from vigil.store.models import FindingRow
+
+    with deployment.store.session() as session:
+        record_findings(session, [YARA])
+    with deployment.store.reader() as session:
+        row = session.query(FindingRow).one()
+        vi, en = (alert_line(row, deployment.units, lang) for lang in ("vi", "en"))
+    assert vi.title == (
+        "Luật YARA Demo_Webshell_PHP_Eval_Request khớp với tệp c01-pc01:anh-dai-dien.php"
+    )
+    assert en.title == "YARA rule Demo_Webshell_PHP_Eval_Request matched c01-pc01:anh-dai-dien.php"

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.cases.alert_row import without_dirs
 from vigil.cases.handover import MAX_NOTE, add_handover_note, build_handover
 from vigil.cases.pages.feedback import REFUSALS, refused
 from vigil.core.access import Permission
@@ -86,6 +87,7 @@ def handover_page(
             {
                 "h": h,
                 "rows": TABLE_ROWS,
+                "without_dirs": without_dirs,
                 "names": _full_names(session, people),
                 "now": now,
                 "start_value": _form_value(period_start),

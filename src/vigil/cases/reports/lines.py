@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from vigil.cases.alert_row import without_dirs
 from vigil.cases.models import Case, CaseStatus
 from vigil.core.i18n import _
 from vigil.core.severity import Severity
@@ -37,7 +38,8 @@ def alert_line(
         unit=row.unit,
         unit_name=unit_name(units, row.unit, lang),
         capability=capability_name(row.capability, lang),
-        title=(row.title_vi or row.title) if lang == "vi" else row.title,
+        # A report is read away from the deployment: its paths say nothing, the file's name does.
+        title=without_dirs((row.title_vi or row.title) if lang == "vi" else row.title),
         count=row.count,
         status=_(row.status, lang),
     )
