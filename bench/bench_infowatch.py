@@ -6,6 +6,7 @@ python bench/bench_infowatch.py quality      # P/R of each detector on the demo'
 python bench/bench_infowatch.py claims       # MAP@5 of claim matching on the self-built set
                                              # (bench/data), beside a plain BM25 baseline
 python bench/bench_infowatch.py throughput --posts 100000   # every detector, posts/s, peak RSS
+python bench/bench_infowatch.py ingest --posts 100000       # reading, normalising, language
 """
 
 from __future__ import annotations
@@ -271,17 +272,44 @@ def throughput(posts: int) -> None:
     )
 
 
+def ingest(posts: int) -> None:
+    """Reading a platform export of `posts` synthetic posts (parsing, Vietnamese normalisation,
+    links) and detecting their language (lingua), without the lake: CPU and wall seconds."""
+    from vigil.infowatch.ingest.pipeline import rows_table
+    from vigil.infowatch.ingest.sources import read_file
+
+    path = Path(tempfile.mkdtemp(prefix="vigil-bench-iw-")) / "posts.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for r in _synthetic(posts, 7):
+            fields = {k: r[k] for k in ("platform", "post_id", "account_id", "handle", "text")}
+            fields |= {"display_name": r["display_name"], "created_at": r["created_at"]}
+            out.write(json.dumps(fields | {"links": []}, default=str, ensure_ascii=False) + "\n")
+    wall, cpu = time.perf_counter(), time.process_time()
+    _, rows, bad = read_file(path)
+    read = (time.perf_counter() - wall, time.process_time() - cpu)
+    wall, cpu = time.perf_counter(), time.process_time()
+    table = rows_table([row for _, row in rows])
+    lang = (time.perf_counter() - wall, time.process_time() - cpu)
+    print(
+        f"{posts:,} posts ({len(bad)} quarantined), load average {os.getloadavg()[0]:.1f}: "
+        f"read and normalised in {read[0]:.1f} s ({read[1]:.1f} s CPU), language of "
+        f"{table.num_rows:,} detected in {lang[0]:.1f} s ({lang[1]:.1f} s CPU)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["quality", "claims", "throughput"])
+    parser.add_argument("what", choices=["quality", "claims", "throughput", "ingest"])
     parser.add_argument("--posts", type=int, default=100_000)
     args = parser.parse_args()
     if args.what == "quality":
         quality()
     elif args.what == "claims":
         claims()
+    elif args.what == "ingest":
+        ingest(args.posts)
     else:
         throughput(args.posts)
 

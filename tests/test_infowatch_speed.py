@@ -209,3 +209,15 @@ def _claims() -> ClaimMatcher:
 def test_claim_matcher_builds_only_the_features_that_score(words: list[str]) -> None:
     matcher = _claims()
     assert set(matcher.known_words(words)) == matcher.vocabulary & set(word_features(words))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60))
+def test_clean_quick_path_as_the_character_filter(text: str) -> None:
+    import unicodedata
+
+    from vigil.infowatch.text import clean, nfc, repair_mojibake
+
+    kept = nfc(repair_mojibake(nfc(text)))
+    plain = "".join(c for c in kept if c in "\n\t" or unicodedata.category(c)[0] != "C")
+    assert clean(text) == plain

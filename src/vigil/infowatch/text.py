@@ -60,6 +60,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 def clean(text: str) -> str:
     """What is stored: NFC, mojibake repaired, control characters (but line breaks) removed."""
     text = nfc(repair_mojibake(nfc(text)))
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # no control, format, private or unassigned character (most texts)
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
 
 
