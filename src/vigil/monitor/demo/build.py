@@ -30,6 +30,7 @@ RULESET = "vigil-baseline"
 OFFICE_SHELL = "0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0001"
 ENCODED_POWERSHELL = "0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0002"
 LOG_CLEARED = "0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0003"
+FAILED_LOGON = "0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0004"
 LOGON_BURST = "0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0005"
 WEB_SCANNER = "0f3a6a52-5c1e-4b7e-9d44-3b2a1f7c0006"
 ORDINARY = (
@@ -197,6 +198,10 @@ def build_demo(ctx: DemoContext) -> None:
         target.host,
         target.unit,
         "14 failed logons from 10.20.7.66 in two minutes",
+    )
+    # Each failed logon is itself an alert (low) on the host, besides the burst they make.
+    ctx.plant(
+        "monitor", FAILED_LOGON, target.host, target.unit, "failed network logons from 10.20.7.66"
     )
     ctx.plant("monitor", LOG_CLEARED, target.host, target.unit, "the Security log is cleared")
     ctx.plant(
