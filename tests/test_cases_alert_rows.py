@@ -99,6 +99,16 @@ def test_the_queue_shows_readable_rows(client: TestClient) -> None:
     assert html.count('data-test="tactic">Đánh cắp thông tin xác thực<') == 1
     # Three monitor alerts of the fixtures, the YARA hit and the Sigma alert.
     assert html.count('data-test="capability">Giám sát an ninh mạng<') == 5
+    # Each row says which playbook escalating it would bring (from its rule, tactic, capability).
+    suggested = re.findall(r'data-test="suggested">Kịch bản xử lý: ([^<]*)', html)
+    assert suggested == [
+        "Mã độc tống tiền trên máy chủ danh sách cử tri",  # shadow copies deleted (critical)
+        "Chiếm quyền quản trị trang hoặc tài khoản chính thức",  # Sigma, credential access
+        "Thay đổi giao diện hoặc tấn công từ chối dịch vụ cổng thông tin bầu cử",  # web shell
+        "Mã độc, phần mềm gián điệp trên máy tính của cơ quan",  # malware dropper
+        "Chiến dịch lừa đảo qua thư nhắm vào cán bộ phụ trách bầu cử",  # lookalike domain
+        "Chiếm quyền quản trị trang hoặc tài khoản chính thức",  # failed logons
+    ]
     # The path and the rule id are in the detail.
     yara_id = re.search(r'data-finding="(\d+)"[^>]*>(?:(?!</tr>).)*anh-dai-dien', html, re.S)
     sigma_id = re.search(r'data-finding="(\d+)"[^>]*>(?:(?!</tr>).)*Print\.EXE', html, re.S)

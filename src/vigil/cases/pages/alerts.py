@@ -12,7 +12,7 @@ from vigil.cases.alert_row import alert_row
 from vigil.cases.api.filters import alert_filter
 from vigil.cases.finding_view import FindingDetail, finding_detail, get_finding, personal_labels
 from vigil.cases.pages.feedback import REFUSALS, refused
-from vigil.cases.playbooks import load_playbooks
+from vigil.cases.playbooks import load_playbooks, suggest_for
 from vigil.cases.queue import AlertFilter, alert_queue
 from vigil.cases.scope import lowest_common_unit, unit_tree
 from vigil.cases.service import case_officers
@@ -57,6 +57,7 @@ def alerts_page(
     filt: Annotated[AlertFilter, Depends(alert_filter)],
 ) -> Response:
     labels = capability_labels()
+    playbooks = load_playbooks()
     with dep.store.reader() as session:
         try:
             page = alert_queue(session, user.actor, dep.policy(), filt)
@@ -74,10 +75,16 @@ def alerts_page(
                 "severities": [s.label for s in sorted(Severity, reverse=True)],
                 "statuses": [s.value for s in FindingStatus],
                 "capabilities": capabilities(),
-                "playbooks": sorted(load_playbooks().values(), key=lambda p: p.key),
+                "playbooks": sorted(playbooks.values(), key=lambda p: p.key),
                 "can_triage": user.actor.can(Permission.TRIAGE),
                 "personal_ids": {row.id for row in page.items if personal_fields(row.evidence)},
                 "rows": {row.id: alert_row(row, user.lang, labels) for row in page.items},
+                # The playbook each alert would be escalated with, or None: then escalating it
+                # alone asks for one (the officer sees which before ticking it).
+                "suggested": {
+                    row.id: playbooks[key] if (key := suggest_for([row], playbooks)) else None
+                    for row in page.items
+                },
                 "page_url": lambda n: _page_url(request, n),
             },
         )
