@@ -38,8 +38,10 @@ _views = count()
 _LEFT, _RIGHT = "L:", "R:"
 _log = logging.getLogger(__name__)
 
+# Splink warns, level by level, of every comparison level a registry never showed it (one
+# screenful per training on a small registry); what matters is said by this module's own log.
 for _name in ("splink", "splink.internals"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
