@@ -12,16 +12,17 @@ built for another Scala than pyspark 4's).
 - date of birth: the same, day and month swapped (12/05 read as 05/12), one digit mistyped,
   two (transposed or mistyped), same year and month, same year;
 - citizen ID: the same, two digits transposed, one edit (a typo);
-- sex; address: the same, its first 16 characters within two edits (a typo); locality: the
+- sex; address: the same, its first 16 characters within one edit, within two; locality: the
   same village and commune, the same commune, the same village, the village within two edits,
   the commune within one.
 
-Blocking keeps a pair when it shares the citizen ID; the name's words (in any order) and the
-birth year or the commune; the date of birth and the given name, the family name, the commune
-or the village; the ID's digits (in any order) and the commune or the date of birth; the
-address and the given name. A duplicate that differs in one or two of name, date, ID and place
-still shares a block. Broader rules (one field alone) are added when the records make them
-affordable (BROAD, BROAD_BUDGET): all of them on a commune, none of the name rules on a province.
+Blocking keeps a pair when it shares the citizen ID, or the name's words (in any order) and the
+birth year, or the date of birth and the folded given name, or the date of birth and the folded
+family name: a duplicate that differs in one of name, date or ID still shares a block. Broader
+rules (one field alone: the name's words, the family or given name, the date of birth, the ID's
+digits, the address; or a name and the commune) are added when the records make them affordable
+(BROAD, BROAD_BUDGET): all of them on a commune or a small file, none of the name rules on a
+province, where a family name is shared by four in ten people.
 """
 
 from __future__ import annotations
@@ -39,18 +40,13 @@ BLOCKING = (
     ("name_key", "birth_year"),
     ("birth_date", "given_ascii"),
     ("birth_date", "family_ascii"),
-    ("birth_date", "commune"),
-    ("birth_date", "village"),
-    ("name_key", "commune"),
-    ("citizen_digits", "commune"),
-    ("citizen_digits", "birth_date"),
-    ("address_ascii", "given_ascii"),
 )
 #: Broader blocking rules, each used when the records give it at most BROAD_BUDGET pairs to
 #: score: on a commune-sized source they catch a duplicate that differs in almost everything
 #: but one field, and on a province they would cost tens of millions of pairs (a family name
 #: shared by four in ten people), so there they are left out. Counted once, when training.
 BROAD = (
+    ("name_key",),
     ("family_ascii",),
     ("given_ascii",),
     ("birth_date",),
@@ -82,9 +78,13 @@ _TRANSPOSED = (
 
 # Levenshtein distance costs the product of the two lengths: a long address is compared on its
 # first 16 characters (the house number and the street or hamlet), which is where a typo matters.
-_ADDRESS_TYPO = (
-    'levenshtein(substr("address_ascii_l", 1, 16), substr("address_ascii_r", 1, 16)) <= 2'
-)
+def _address_typo(edits: int) -> str:
+    return (
+        'levenshtein(substr("address_ascii_l", 1, 16), substr("address_ascii_r", 1, 16)) '
+        f"<= {edits}"
+    )
+
+
 #: A name this long that is three edits from another is still more likely the same name.
 _LONG_NAME = 8
 
@@ -177,8 +177,13 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         comparison_levels=[
             cll.NullLevel("address_ascii"),
             cll.ExactMatchLevel("address_ascii"),
-            cll.CustomLevel(
-                _ADDRESS_TYPO, "within two edits (first 16 characters)", base_dialect_str="duckdb"
+            *(
+                cll.CustomLevel(
+                    _address_typo(n),
+                    f"within {n} edit{'s' if n > 1 else ''} (first 16 characters)",
+                    base_dialect_str="duckdb",
+                )
+                for n in (1, 2)
             ),
             cll.ElseLevel(),
         ],
