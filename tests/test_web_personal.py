@@ -263,7 +263,9 @@ def test_alert_queue_page_flags_personal_data_without_showing_it(
 def test_case_detail_api_shows_its_findings_masked(client: TestClient, world: WebWorld) -> None:
     token = api_login(client, "duty")
     opened = client.post(
-        "/api/cases", json={"finding_ids": [world.ids["leak"]]}, headers={"X-CSRF-Token": token}
+        "/api/cases",
+        json={"finding_ids": [world.ids["leak"]], "playbook": "personal_data_leak"},
+        headers={"X-CSRF-Token": token},
     )
     assert opened.status_code == 201, opened.text
     detail = client.get(f"/api/cases/{opened.json()['id']}")

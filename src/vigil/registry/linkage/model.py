@@ -34,6 +34,12 @@ from splink import SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
 from splink.internals.comparison_creator import ComparisonCreator
 
+from vigil.lake.dialect import DUCKDB
+
+#: The dialect the custom levels' SQL is written in; Splink translates it for the engine that
+#: runs the model (Spark reads DuckDB's double-quoted columns as strings otherwise).
+WRITTEN_IN = DUCKDB.name
+
 #: Blocking rules for predictions (and the deterministic rules that estimate the prior).
 BLOCKING = (
     ("citizen_id",),
@@ -125,14 +131,14 @@ def _name(column: str, label: str, *, frequent: bool, max_edits: int) -> CustomC
         cll.CustomLevel(
             _long_text(f"{column}_ascii", 3, _LONG_NAME),
             "long name, three edits",
-            base_dialect_str="duckdb",
+            base_dialect_str=WRITTEN_IN,
         )
     )
     if column in ("family", "given"):
         # A swap is one piece of evidence: the family name weighs it, the given name says
         # nothing (a level read as null), or two names agreeing would count it twice.
         for edits, label in ((0, "family and given names swapped"), (2, "swapped, with typos")):
-            level = cll.CustomLevel(_swapped_names(edits), label, base_dialect_str="duckdb")
+            level = cll.CustomLevel(_swapped_names(edits), label, base_dialect_str=WRITTEN_IN)
             levels.append(level if column == "family" else level.configure(is_null_level=True))
     levels.append(cll.ElseLevel())
     return CustomComparison(
@@ -147,7 +153,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         comparison_levels=[
             cll.NullLevel("birth_date"),
             cll.ExactMatchLevel("birth_date"),
-            cll.CustomLevel(_SWAPPED, "day and month swapped", base_dialect_str="duckdb"),
+            cll.CustomLevel(_SWAPPED, "day and month swapped", base_dialect_str=WRITTEN_IN),
             cll.LevenshteinLevel("birth_text", 1),
             cll.LevenshteinLevel("birth_text", 2),
             cll.And(cll.ExactMatchLevel("birth_year"), cll.ExactMatchLevel("birth_month")),
@@ -161,7 +167,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         comparison_levels=[
             cll.NullLevel("citizen_id"),
             cll.ExactMatchLevel("citizen_id"),
-            cll.CustomLevel(_TRANSPOSED, "two digits transposed", base_dialect_str="duckdb"),
+            cll.CustomLevel(_TRANSPOSED, "two digits transposed", base_dialect_str=WRITTEN_IN),
             cll.LevenshteinLevel("citizen_id", 1),
             cll.ElseLevel(),
         ],
@@ -181,7 +187,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
                 cll.CustomLevel(
                     _address_typo(n),
                     f"within {n} edit{'s' if n > 1 else ''} (first 16 characters)",
-                    base_dialect_str="duckdb",
+                    base_dialect_str=WRITTEN_IN,
                 )
                 for n in (1, 2)
             ),
