@@ -8,6 +8,7 @@ this one. Prints, per request kind and overall, the count, p50/p95/p99 in millis
 errors (any answer other than 200 for a page and 303 for a write, or a transport error).
 
 Run: .venv/bin/python bench/bench_web_load.py [--clients 8 32] [--seconds 60] [--data DIR]
+     [--workers N]
 (without --data a demo is built first with `vigil demo DIR --no-serve`, about a minute)
 """
 
@@ -97,10 +98,10 @@ def read_pools(data: Path) -> Pools:
     return Pools(new, every, cases or [])
 
 
-def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "VIGIL_DEMO": "true", "VIGIL_COOKIE_SECURE": "false"}
     server = subprocess.Popen(
-        [str(VIGIL), "serve", "--data", str(data), "--port", str(port)],
+        [str(VIGIL), "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
     )
@@ -228,6 +229,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--data", type=Path, help="an existing demo folder (else one is built)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (vigil serve)")
     args = parser.parse_args()
     own = args.data is None
     data = args.data or Path(tempfile.mkdtemp(prefix="vigil-load-")) / "demo"
@@ -239,7 +241,8 @@ def main() -> None:
         f"{len(pools.cases)} open cases; {os.cpu_count()} cores"
     )
     port = _free_port()
-    server = start_server(data, port)
+    server = start_server(data, port, args.workers)
+    print(f"server: vigil serve --workers {args.workers}")
     try:
         for clients in args.clients:
             tally = asyncio.run(run_round(f"http://127.0.0.1:{port}", clients, args.seconds, pools))

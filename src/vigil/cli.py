@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter
 from importlib import resources
@@ -113,6 +114,15 @@ def serve(
     data: DataDir = DEFAULT_DATA,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (one per core: a process runs Python on one core at a time). "
+            "Sessions are in the store and shared; the login throttle is counted per process.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the dashboard and the JSON API."""
     import uvicorn
@@ -123,8 +133,21 @@ def serve(
     console.print(f"Vigil at http://{host}:{port}  (Ctrl-C to stop)")
     # uvicorn would believe X-Forwarded-For from 127.0.0.1 by itself; the app decides instead,
     # from the trusted_proxies setting (vigil.web.addresses).
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+        )
+        return
+    # Each worker process builds the app from the environment (an app object cannot be sent).
+    os.environ["VIGIL_DATA"] = str(settings.data.resolve())
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False
+        "vigil.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
     )
 
 

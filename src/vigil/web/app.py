@@ -70,6 +70,12 @@ def menu(pm: pluggy.PluginManager) -> list[NavItem]:
     return sorted(nav, key=lambda item: item.order)
 
 
+def app_from_environment() -> FastAPI:
+    """The app of the deployment the environment names (VIGIL_DATA and the other VIGIL_*
+    settings): the factory each worker process of `vigil serve --workers N` calls."""
+    return create_app(Settings())
+
+
 def create_app(
     settings: Settings,
     deployment: Deployment | None = None,
