@@ -29,20 +29,12 @@ import pyarrow.compute as pc
 
 from vigil.demo.defects import PlantedChunk
 from vigil.demo.people import REFERENCE_DAY, RELATION_HEAD, RELATION_OTHER
+from vigil.registry.datasets import MOVES, SCHEMAS
 from vigil.registry.voters.anomalies import MOVE_BURST, REMOVAL_BURST, AnomalyRule
 
-MOVES_DATASET = "population_moves"
-MOVE_SCHEMA = pa.schema(
-    [
-        ("move_id", pa.string()),
-        ("person_id", pa.string()),
-        ("from_household_id", pa.string()),
-        ("household_id", pa.string()),
-        ("commune", pa.string()),
-        ("village", pa.string()),
-        ("moved_on", pa.date32()),
-    ]
-)
+# The registry's own dataset and layout: `vigil registry import --kind moves` writes the same.
+MOVES_DATASET = MOVES
+MOVE_SCHEMA = SCHEMAS["moves"]
 ALONE_SHARE = 0.01
 FAMILY_SHARE = 0.003
 BURST_PERSONS = 6
