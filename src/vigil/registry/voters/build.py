@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, cast
 
 import pyarrow.compute as pc
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from vigil.core.access import Actor, Permission
@@ -70,6 +70,22 @@ class BuiltList:
             "areas": dict(sorted(self.areas.items())),
             "changes": dict(sorted(self.changes.items())),
         }
+
+
+def latest_lists(session: Session, communes: list[str]) -> list[VoterList]:
+    """The latest list of each of `communes` that has one, in one query."""
+    if not communes:
+        return []
+    newest = (
+        select(VoterList.commune, func.max(VoterList.version).label("version"))
+        .where(VoterList.commune.in_(communes))
+        .group_by(VoterList.commune)
+        .subquery()
+    )
+    query = select(VoterList).join(
+        newest, (VoterList.commune == newest.c.commune) & (VoterList.version == newest.c.version)
+    )
+    return list(session.scalars(query.order_by(VoterList.commune)))
 
 
 def latest_list(session: Session, commune: str) -> VoterList | None:

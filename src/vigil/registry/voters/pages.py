@@ -21,7 +21,7 @@ from vigil.core.errors import NotFoundError
 from vigil.core.units import UnitKind
 from vigil.deployment import Deployment
 from vigil.plugins import DashboardPanel
-from vigil.registry.voters.build import build_voter_list, latest_list
+from vigil.registry.voters.build import build_voter_list, latest_lists
 from vigil.registry.voters.export import area_counts, export_list, find_list, read_list
 from vigil.registry.voters.models import VoterList
 from vigil.web.deps import (
@@ -57,7 +57,8 @@ def voters_page(request: Request, dep: DeploymentDep, user: Viewer) -> Response:
         u.code for u in dep.units.of_kind(UnitKind.COMMUNE) if user.actor.sees(u.code)
     )
     with dep.store.reader() as session:
-        lists = {c: latest_list(session, c) for c in communes}
+        newest = {vl.commune: vl for vl in latest_lists(session, communes)}
+        lists = {c: newest.get(c) for c in communes}
     return render(
         request,
         "registry_voters.html",
@@ -188,7 +189,7 @@ def _dashboard(request: Request, user: WebUser) -> dict[str, object]:
     dep = get_deployment(request)
     visible = [u.code for u in dep.units.of_kind(UnitKind.COMMUNE) if user.actor.sees(u.code)]
     with dep.store.reader() as session:
-        lists = [vl for vl in (latest_list(session, c) for c in visible) if vl is not None]
+        lists = latest_lists(session, visible)
     return {
         "voter_communes": len(visible),
         "voter_lists": len(lists),
