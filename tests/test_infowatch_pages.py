@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import serve_in_thread
 from tests.web_fixtures import PASSWORD, WebWorld, api_login, build_world
 from vigil.deployment import Deployment
 from vigil.detection import run_detectors
@@ -124,31 +122,10 @@ def test_queue_campaign_and_two_person_approval(world: WebWorld) -> None:
     assert public.get(f"/public/notices/{advisory}.pdf").content.startswith(b"%PDF")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(world: WebWorld) -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(world.app) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -4,15 +4,13 @@ personal data revealed (audited), and the list built again with nothing changed.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import serve_in_thread
 from vigil.demo.build import DemoResult, build_demo
 from vigil.demo.officers import DEMO_PASSWORD
 from vigil.deployment import Deployment
@@ -35,25 +33,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
 
 @pytest.fixture
 def server(demo: DemoResult) -> Iterator[str]:
-    import uvicorn
-
     from vigil.web.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(demo.settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(create_app(demo.settings)) as url:
+        yield url
 
 
 def test_a_data_officer_reads_reveals_and_rebuilds_a_voter_list(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import serve_in_thread
 from tests.web_fixtures import PASSWORD, WebWorld, build_world
 from vigil.deployment import Deployment
 
@@ -37,13 +35,6 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def world(deployment: Deployment) -> WebWorld:
     return build_world(deployment)
@@ -51,22 +42,9 @@ def world(deployment: Deployment) -> WebWorld:
 
 @pytest.fixture
 def server(world: WebWorld) -> Iterator[str]:
-    import uvicorn
-
     assert world.deployment.settings.demo and not world.deployment.settings.cookie_secure
-    port = _free_port()
-    config = uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(world.app) as url:
+        yield url
 
 
 @pytest.fixture
