@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from vigil.cases.alert_row import alert_row
 from vigil.cases.models import CaseStatus
@@ -27,9 +29,10 @@ from vigil.cases.service import (
 )
 from vigil.core.access import Permission
 from vigil.core.i18n import _
+from vigil.deployment import Deployment
 from vigil.plugins import capability_labels
 from vigil.web import session as web_session
-from vigil.web.deps import CaseManager, DeploymentDep, Viewer
+from vigil.web.deps import CaseManager, DeploymentDep, Viewer, WebUser
 from vigil.web.schemas import RowId
 from vigil.web.templating import render
 
@@ -41,6 +44,25 @@ STATUS_CHOICES = ("active", *(s.value for s in CaseStatus), "")
 
 def _back(case_id: RowId) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+def _on_case(
+    request: Request,
+    dep: Deployment,
+    user: WebUser,
+    case_id: RowId,
+    act: Callable[[Session], object],
+    done: str,
+) -> Response:
+    """Run `act` on the case in one transaction: back to the case page with `done` flashed, or
+    with the refusal said in the officer's language inside that page (never in place of it)."""
+    try:
+        with dep.store.session() as session:
+            act(session)
+    except REFUSALS as e:
+        return refused(request, user.lang, e, f"/cases/{case_id}")
+    web_session.flash(request, "ok", done)
+    return _back(case_id)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -110,13 +132,14 @@ def step_done_submit(
     position: RowId,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    try:
-        with dep.store.session() as session:
-            complete_step(session, user.actor, case_id, position, note, dep.now())
-    except REFUSALS as e:
-        return refused(request, user.lang, e, f"/cases/{case_id}")
-    web_session.flash(request, "ok", _("Step %(n)s done.", user.lang) % {"n": position})
-    return _back(case_id)
+    return _on_case(
+        request,
+        dep,
+        user,
+        case_id,
+        lambda session: complete_step(session, user.actor, case_id, position, note, dep.now()),
+        _("Step %(n)s done.", user.lang) % {"n": position},
+    )
 
 
 @router.post("/cases/{case_id}/steps/{position}/not-applicable")
@@ -128,15 +151,16 @@ def step_not_applicable_submit(
     position: RowId,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    try:
-        with dep.store.session() as session:
-            mark_step_not_applicable(session, user.actor, case_id, position, reason, dep.now())
-    except REFUSALS as e:
-        return refused(request, user.lang, e, f"/cases/{case_id}")
-    web_session.flash(
-        request, "ok", _("Step %(n)s marked not applicable.", user.lang) % {"n": position}
+    return _on_case(
+        request,
+        dep,
+        user,
+        case_id,
+        lambda session: mark_step_not_applicable(
+            session, user.actor, case_id, position, reason, dep.now()
+        ),
+        _("Step %(n)s marked not applicable.", user.lang) % {"n": position},
     )
-    return _back(case_id)
 
 
 @router.post("/cases/{case_id}/notes")
@@ -147,13 +171,14 @@ def note_submit(
     case_id: RowId,
     text: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    try:
-        with dep.store.session() as session:
-            add_case_note(session, user.actor, case_id, text, dep.now())
-    except REFUSALS as e:
-        return refused(request, user.lang, e, f"/cases/{case_id}")
-    web_session.flash(request, "ok", _("Note added.", user.lang))
-    return _back(case_id)
+    return _on_case(
+        request,
+        dep,
+        user,
+        case_id,
+        lambda session: add_case_note(session, user.actor, case_id, text, dep.now()),
+        _("Note added.", user.lang),
+    )
 
 
 @router.post("/cases/{case_id}/assign")
@@ -164,13 +189,14 @@ def assign_submit(
     case_id: RowId,
     owner: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    try:
-        with dep.store.session() as session:
-            assign_case(session, user.actor, case_id, owner, dep.now())
-    except REFUSALS as e:  # said inside the case page, not in place of it (issue 9)
-        return refused(request, user.lang, e, f"/cases/{case_id}")
-    web_session.flash(request, "ok", _("Case assigned to %(owner)s.", user.lang) % {"owner": owner})
-    return _back(case_id)
+    return _on_case(
+        request,
+        dep,
+        user,
+        case_id,
+        lambda session: assign_case(session, user.actor, case_id, owner, dep.now()),
+        _("Case assigned to %(owner)s.", user.lang) % {"owner": owner},
+    )
 
 
 @router.post("/cases/{case_id}/status")
@@ -181,13 +207,14 @@ def status_submit(
     case_id: RowId,
     status: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    try:
-        with dep.store.session() as session:
-            set_case_status(session, user.actor, case_id, status, dep.now())
-    except REFUSALS as e:
-        return refused(request, user.lang, e, f"/cases/{case_id}")
-    web_session.flash(request, "ok", _("Case status changed.", user.lang))
-    return _back(case_id)
+    return _on_case(
+        request,
+        dep,
+        user,
+        case_id,
+        lambda session: set_case_status(session, user.actor, case_id, status, dep.now()),
+        _("Case status changed.", user.lang),
+    )
 
 
 @router.post("/cases/{case_id}/close")
@@ -198,10 +225,11 @@ def close_submit(
     case_id: RowId,
     summary: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    try:
-        with dep.store.session() as session:
-            close_case(session, user.actor, case_id, summary, dep.now())
-    except REFUSALS as e:  # open steps, an empty summary: said in the case page
-        return refused(request, user.lang, e, f"/cases/{case_id}")
-    web_session.flash(request, "ok", _("Case closed.", user.lang))
-    return _back(case_id)
+    return _on_case(
+        request,
+        dep,
+        user,
+        case_id,
+        lambda session: close_case(session, user.actor, case_id, summary, dep.now()),
+        _("Case closed.", user.lang),
+    )
